@@ -1,0 +1,5 @@
+package javacard.security;
+
+/** The public half of a key pair. */
+public interface PublicKey extends Key {
+}

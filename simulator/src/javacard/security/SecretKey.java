@@ -1,0 +1,5 @@
+package javacard.security;
+
+/** A symmetric key. */
+public interface SecretKey extends Key {
+}
