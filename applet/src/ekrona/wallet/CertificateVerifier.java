@@ -154,7 +154,7 @@ final class CertificateVerifier {
     boolean isValidIntermediaryCert(byte[] buf, short off) {
         return buf[(short) (off + Protocol.OFF_ICERT_TAG)] == Protocol.MSG_INTERMEDIARY_CERT
                 && buf[(short) (off + Protocol.OFF_ICERT_VERSION)] == Protocol.MSG_FORMAT_VERSION
-                && isValidPoint(buf, (short) (off + Protocol.OFF_ICERT_PUBLIC_KEY))
+                && P256.isWellFormedPoint(buf, (short) (off + Protocol.OFF_ICERT_PUBLIC_KEY))
                 && verify(rootKey, buf, off, Protocol.LEN_INTERMEDIARY_CERT_BODY,
                         buf, (short) (off + Protocol.OFF_ICERT_SIGNATURE));
     }
@@ -251,6 +251,11 @@ final class CertificateVerifier {
     // ---------------------------------------------------------------- counterparties
 
     /**
+     * Certified keys are only checked for form: the issuer verified that the point is on the curve before it
+     * signed, so the key agreement that would repeat the check (the card's slowest way to do it) is saved on
+     * every payment. A key off the curve in a correctly signed certificate would mean a rogue issuer, which the
+     * signature cannot protect against anyway; setW refuses it on cards that check, and verify fails otherwise.
+     *
      * Checks a counterparty's card certificate at buf[certOff] and, when icertOff is not negative, the
      * intermediary certificate sent with it: 9C11 for anything malformed or not verifying, 9C12 when the
      * card's intermediary is unknown and no certificate came. On return the counterparty card's key is loaded
@@ -262,7 +267,7 @@ final class CertificateVerifier {
         if (buf[(short) (certOff + Protocol.OFF_CCERT_TAG)] != Protocol.MSG_CARD_CERT
                 || buf[(short) (certOff + Protocol.OFF_CCERT_VERSION)] != Protocol.MSG_FORMAT_VERSION
                 || (role != Protocol.ROLE_USER && role != Protocol.ROLE_MERCHANT)
-                || !isValidPoint(buf, (short) (certOff + Protocol.OFF_CCERT_PUBLIC_KEY))) {
+                || !P256.isWellFormedPoint(buf, (short) (certOff + Protocol.OFF_CCERT_PUBLIC_KEY))) {
             ISOException.throwIt(Protocol.SW_BAD_CERTIFICATE);
         }
         short idOff = (short) (certOff + Protocol.OFF_CCERT_INTERMEDIARY_ID);

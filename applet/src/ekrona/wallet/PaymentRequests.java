@@ -56,6 +56,18 @@ final class PaymentRequests {
         }
     }
 
+    /** Copies request number, amount and reference of every open request, in slot order; answers the bytes written. */
+    short copyOpen(byte[] dst, short off) {
+        short at = off;
+        for (short i = 0; i < Protocol.LIMIT_MAX_OPEN_REQUESTS; i++) {
+            if (isOpen(i)) {
+                Util.arrayCopyNonAtomic(slots, (short) (offset(i) + REQUEST_NO), dst, at, Protocol.LEN_OPEN_REQUEST);
+                at = (short) (at + Protocol.LEN_OPEN_REQUEST);
+            }
+        }
+        return (short) (at - off);
+    }
+
     /** The open slot with this request number, or -1. */
     short find(byte[] buf, short reqNoOff) {
         for (short i = 0; i < Protocol.LIMIT_MAX_OPEN_REQUESTS; i++) {

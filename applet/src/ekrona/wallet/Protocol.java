@@ -44,6 +44,8 @@ public final class Protocol {
     public static final byte INS_DECLINE = (byte) 0x38;
     /** Payer side: void a payment the recipient declined and restore its amount. */
     public static final byte INS_APPLY_DECLINE = (byte) 0x3A;
+    /** Recipient side: the open payment requests (number, amount, reference), so a request whose answer was lost can be found and declined. */
+    public static final byte INS_LIST_OPEN_REQUESTS = (byte) 0x3C;
     /** Intermediary-signed top-up. */
     public static final byte INS_TOP_UP = (byte) 0x40;
     /** Intermediary-signed de-fund (PIN validated); answers a card-signed confirmation. */
@@ -286,6 +288,8 @@ public final class Protocol {
     public static final short LEN_CARD_CERT = (short) 144;
     /** Payment request body (also the DECLINE body). */
     public static final short LEN_REQUEST = (short) 30;
+    /** One entry of LIST OPEN REQUESTS: request number (4), amount (4), reference (8). */
+    public static final short LEN_OPEN_REQUEST = (short) 16;
     /** Transaction body. */
     public static final short LEN_TX = (short) 46;
     /** Transaction log record. */

@@ -60,6 +60,7 @@ public final class WalletApplet extends Applet {
             case Protocol.INS_RESEND_LAST: return (short) (IN_AB | F_DATA);
             case Protocol.INS_DECLINE: return (short) (IN_A | F_DATA);
             case Protocol.INS_APPLY_DECLINE: return (short) (IN_AB | F_DATA);
+            case Protocol.INS_LIST_OPEN_REQUESTS: return IN_AB;
             case Protocol.INS_TOP_UP: return (short) (IN_A | F_DATA);
             case Protocol.INS_DEFUND: return (short) (IN_A | F_DATA);
             case Protocol.INS_SYNC_REPORT: return IN_ABT;
@@ -214,6 +215,7 @@ public final class WalletApplet extends Applet {
             case Protocol.INS_RESEND_LAST: resendLast(apdu, data, len); return;
             case Protocol.INS_DECLINE: decline(apdu, data, len); return;
             case Protocol.INS_APPLY_DECLINE: applyDecline(data, len); return;
+            case Protocol.INS_LIST_OPEN_REQUESTS: listOpenRequests(apdu, len); return;
             case Protocol.INS_TOP_UP: topUp(data, len); return;
             case Protocol.INS_DEFUND: defund(apdu, data, len); return;
             case Protocol.INS_SYNC_REPORT: syncReport(apdu, len); return;
@@ -672,6 +674,18 @@ public final class WalletApplet extends Applet {
         JCSystem.commitTransaction();
 
         answerWithCertificate(apdu, rec, REC_BODY, rec, REC_SIGNATURE);
+    }
+
+    /** Read-only: a point of sale whose CREATE REQUEST answer was lost finds the request here and declines it. */
+    private void listOpenRequests(APDU apdu, short len) {
+        requireLength(len, (short) 0);
+        byte[] out = io.data();
+        short n = requests.copyOpen(out, (short) 0);
+        if (n == 0) {
+            return;
+        }
+        IoBuffer.expect(apdu, n);
+        IoBuffer.send(apdu, out, (short) 0, n);
     }
 
     private void applyDecline(byte[] data, short len) {
