@@ -1,0 +1,10 @@
+// The command table: every group and command of `ekrona`. Adding a command = one module under `commands/` plus
+// one entry here (and a group entry when it opens a new group). Help and parsing read only this table.
+
+import type { CommandTable } from './command.ts';
+import { otpCodes, otpGroup, otpVerify } from './commands/otp.ts';
+
+export const TABLE: CommandTable = {
+  groups: [otpGroup],
+  commands: [otpCodes, otpVerify],
+};
