@@ -17,7 +17,7 @@ const network = useWalletNetwork();
 const reference = new TextEncoder().encode('INV-0001');
 
 describeWith([...WALLET_NETWORK_NEEDS], 'pay at a point of sale', () => {
-  it('a USER card pays a MERCHANT card of the same intermediary in three APDUs, and both syncs settle it once', async () => {
+  itWith(['randomKeysAndNonces'], 'a USER card pays a MERCHANT card of the same intermediary in three APDUs, and both syncs settle it once', async () => {
     const { user, merchant } = await network.cards({ user: { role: 'USER', balance: 1000_00 }, merchant: 'MERCHANT' });
     expect(user.certificate.value.role).toBe(ROLE.USER);
     expect(merchant.certificate.value.role).toBe(ROLE.MERCHANT);

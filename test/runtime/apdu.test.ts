@@ -11,7 +11,7 @@ const bytes = (n: number, seed = 0) => Uint8Array.from({ length: n }, (_, i) => 
 const pattern = (n: number) => Uint8Array.from({ length: n }, (_, i) => i & 0xff);
 
 describe('ECHO (data received with setIncomingAndReceive and receiveBytes)', () => {
-  it('echoes every length from 0 to 254 bytes (case 4, Le 256)', async () => {
+  itWith(['sendsWholeBuffer'], 'echoes every length from 0 to 254 bytes (case 4, Le 256)', async () => {
     const { applet } = await env.freshCard({ name: 'echo' });
     for (let n = 0; n <= 254; n++) {
       const r = await applet.echo(bytes(n, n));
@@ -145,18 +145,18 @@ describe('selection', () => {
     expect((await applet.select()).sw).toBe(0x9000);
   });
 
-  it('answers 6A82 to SELECT of an AID not installed and keeps the current applet selected', async () => {
+  itWith(['refusesUnknownSelect'], 'answers 6A82 to SELECT of an AID not installed and keeps the current applet selected', async () => {
     const { applet } = await env.freshCard({ name: 'select-missing' });
     expect((await applet.select(fromHex('F000000E4B5499'))).sw).toBe(0x6a82);
     expect((await applet.send(INS.READ, 0, 0, undefined, 256)).sw).toBe(0x9000);
   });
 
-  it('answers 6881 to SELECT on a logical channel', async () => {
+  itWith(['refusesLogicalChannels'], 'answers 6881 to SELECT on a logical channel', async () => {
     const { card } = await env.freshCard({ name: 'select-channel' });
     expect((await transmit(card, '01A4040007F000000E4B5401')).sw).toBe(0x6881);
   });
 
-  itWith(['canPowerCycle'], 'answers 6D00 to a command while no applet is selected', async () => {
+  itWith(['canPowerCycle', 'answers6D00WithoutApplet'], 'answers 6D00 to a command while no applet is selected', async () => {
     const { applet, sim } = await env.freshCard({ name: 'no-applet' });
     await sim.powerOff();
     await sim.powerOn();

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../host/src/codec/hex.ts';
 import { transmit } from '../../host/src/transport/iso7816.ts';
-import { useCardEnv } from '../support/backend.ts';
+import { itWith, useCardEnv } from '../support/backend.ts';
 import { command, INS, THROW_KIND, WRITE_MODE } from '../support/test-applet.ts';
 
 const env = useCardEnv();
@@ -33,7 +33,7 @@ describe('exceptions leaving process', () => {
     });
   }
 
-  it('rolls back the open transaction when a NullPointerException leaves the command (6F00)', async () => {
+  itWith(['rollsBackTransactions'], 'rolls back the open transaction when a NullPointerException leaves the command (6F00)', async () => {
     const { applet } = await env.freshCard({ name: 'npe-tx' });
     const before = await applet.read();
     expect((await applet.write(WRITE_MODE.NULL_POINTER, 0, Uint8Array.of(1, 2, 3))).sw).toBe(0x6f00);

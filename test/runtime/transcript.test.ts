@@ -14,7 +14,7 @@ const env = useCardEnv();
 const transcriptFile = new URL('./transcripts/test-applet-basics.apdu', import.meta.url);
 
 describe('a recorded transcript', () => {
-  itWith(['canCreateCards'], 'is answered byte for byte by a fresh test applet', async () => {
+  itWith(['canCreateCards', 'rollsBackTransactions', 'refusesUnknownSelect'], 'is answered byte for byte by a fresh test applet', async () => {
     const transcript = Transcript.parse(readFileSync(transcriptFile, 'utf8'));
     expect(transcript.steps.length).toBeGreaterThan(5);
     const { card } = await env.freshCard({ name: 'transcript', select: false });

@@ -29,12 +29,46 @@ export interface BackendCapabilities {
   canSetProtocol: boolean;
   /** Persistent memory can be kept in a state file and loaded by a new runner. */
   hasStateFiles: boolean;
-  /** abortTransaction and an exception leaving a command roll back persistent writes (jCardSim: no). */
+  /**
+   * abortTransaction, an exception leaving a command with a transaction open, and the end of a command with a
+   * transaction open roll back persistent writes and close the transaction (jCardSim: none of them; a transaction
+   * left open stays open, so the next beginTransaction throws, 6F00).
+   */
   rollsBackTransactions: boolean;
-  /** A response longer than Le is refused (jCardSim: no). */
+  /** A response longer than Le is refused (jCardSim: no, an applet may send more than Le). */
   enforcesLe: boolean;
-  /** A case-4 command with 255 data bytes and Le is handled (jCardSim: its buffer overflows, 6F00). */
+  /** A case-4 command with 255 data bytes and Le is handled (jCardSim: its 260-byte APDU buffer overflows, 6F00). */
   handlesFullCase4: boolean;
+  /**
+   * APDU.sendBytes may send data up to the end of the APDU buffer, e.g. 254 bytes from the command data offset
+   * (jCardSim: data ending past byte 258 is refused with APDUException.BUFFER_BOUNDS, 6F00).
+   */
+  sendsWholeBuffer: boolean;
+  /**
+   * Incoming data arrives in chunks (setIncomingAndReceive and receiveBytes give at most 128 bytes a call), so an
+   * applet's receive loop is exercised (jCardSim gives everything to setIncomingAndReceive; a real card's block
+   * size decides).
+   */
+  receivesInChunks: boolean;
+  /**
+   * Key pairs and ECDSA nonces are random (jCardSim: they come from an unseeded SHA-1 generator, so every card
+   * generates the same key pairs and every Signature.init restarts the nonces).
+   */
+  randomKeysAndNonces: boolean;
+  /**
+   * An EC point off the curve is refused with CryptoException.ILLEGAL_VALUE by setW or the key agreement (jCardSim:
+   * setW accepts it, and ECDH or ECDSA with it throw a BouncyCastle IllegalArgumentException, 6F00).
+   */
+  rejectsPointsOffCurve: boolean;
+  /**
+   * A SELECT by name of an AID that is not installed answers 6A82 and keeps the selected applet (jCardSim passes it
+   * to the selected applet's process(), and throws, answered 6F00, for an AID field of 128 bytes or more).
+   */
+  refusesUnknownSelect: boolean;
+  /** A SELECT on logical channels 1 to 3 answers 6881 (jCardSim selects as on the basic channel). */
+  refusesLogicalChannels: boolean;
+  /** A command while no applet is selected answers 6D00, as a JCOP's card manager does (jCardSim: 6986). */
+  answers6D00WithoutApplet: boolean;
 }
 
 export const CAPABILITIES: Record<BackendKind, BackendCapabilities> = {
@@ -50,10 +84,16 @@ export const CAPABILITIES: Record<BackendKind, BackendCapabilities> = {
     rollsBackTransactions: true,
     enforcesLe: true,
     handlesFullCase4: true,
+    sendsWholeBuffer: true,
+    receivesInChunks: true,
+    randomKeysAndNonces: true,
+    rejectsPointsOffCurve: true,
+    refusesUnknownSelect: true,
+    refusesLogicalChannels: true,
+    answers6D00WithoutApplet: true,
   },
-  // The jCardSim bridge speaks the runner protocol, but jCardSim itself simulates no power loss, counts nothing,
-  // rolls nothing back on abort, does not enforce Le and overflows on 255 data bytes plus Le (see the design
-  // brief, section 10, and docs/RUNNER.md, "Backends").
+  // The jCardSim bridge speaks the runner protocol; what jCardSim itself cannot do is false here, each checked
+  // against jCardSim built from source (simulator/README.md, "Verified against jCardSim").
   jcardsim: {
     canCreateCards: true,
     canInstall: true,
@@ -66,6 +106,13 @@ export const CAPABILITIES: Record<BackendKind, BackendCapabilities> = {
     rollsBackTransactions: false,
     enforcesLe: false,
     handlesFullCase4: false,
+    sendsWholeBuffer: false,
+    receivesInChunks: false,
+    randomKeysAndNonces: false,
+    rejectsPointsOffCurve: false,
+    refusesUnknownSelect: false,
+    refusesLogicalChannels: false,
+    answers6D00WithoutApplet: false,
   },
   pcsc: {
     canCreateCards: false,
@@ -79,6 +126,13 @@ export const CAPABILITIES: Record<BackendKind, BackendCapabilities> = {
     rollsBackTransactions: true,
     enforcesLe: true,
     handlesFullCase4: true,
+    sendsWholeBuffer: true,
+    receivesInChunks: false,
+    randomKeysAndNonces: true,
+    rejectsPointsOffCurve: true,
+    refusesUnknownSelect: true,
+    refusesLogicalChannels: true,
+    answers6D00WithoutApplet: true,
   },
 };
 
@@ -91,9 +145,20 @@ const CAPABILITY_TEXT: Record<keyof BackendCapabilities, string> = {
   canPowerCycle: 'cannot power-cycle the card from the host',
   canSetProtocol: 'cannot switch between T=0 and T=1',
   hasStateFiles: 'keeps no state files',
-  rollsBackTransactions: 'does not roll back aborted transactions (a known jCardSim gap)',
+  rollsBackTransactions:
+    'does not roll back aborted transactions, nor close one left open when a command ends (a known jCardSim gap)',
   enforcesLe: 'does not enforce Le (a known jCardSim gap)',
-  handlesFullCase4: 'overflows on a case-4 command with 255 data bytes (a known jCardSim gap)',
+  handlesFullCase4: 'overflows on a case-4 command with 255 data bytes, 6F00 (a known jCardSim gap)',
+  sendsWholeBuffer: 'refuses APDU.sendBytes of data ending past byte 258 of the APDU buffer, 6F00 (a jCardSim gap)',
+  receivesInChunks: 'gives all incoming data to the first setIncomingAndReceive (no chunked receive)',
+  randomKeysAndNonces:
+    'generates the same key pairs on every card and restarts ECDSA nonces at each Signature.init (jCardSim draws them from an unseeded generator)',
+  rejectsPointsOffCurve:
+    'does not refuse an EC point off the curve with CryptoException.ILLEGAL_VALUE: using it throws a Java exception, 6F00 (a jCardSim gap)',
+  refusesUnknownSelect:
+    'does not answer 6A82 to a SELECT of an AID not installed: jCardSim passes it to the selected applet, or fails (6F00) for an AID field of 128 bytes or more',
+  refusesLogicalChannels: 'does not answer 6881 to a SELECT on a logical channel: jCardSim selects as on the basic channel',
+  answers6D00WithoutApplet: 'answers 6986, not 6D00, to a command while no applet is selected (jCardSim)',
 };
 
 /** "the jcardsim backend cannot cut power at a chosen tear point". */

@@ -1,9 +1,10 @@
 package ekrona.sim.jcardsim;
 
+import com.licel.jcardsim.base.ApduCase;
 import com.licel.jcardsim.base.Simulator;
-import com.licel.jcardsim.base.SimulatorRuntime;
 import ekrona.sim.runner.ApduResult;
 import ekrona.sim.runner.CardSession;
+import ekrona.sim.runner.Diagnostics;
 import ekrona.sim.runner.Hex;
 import ekrona.sim.runner.MemoryReport;
 import ekrona.sim.runner.RunnerException;
@@ -12,28 +13,44 @@ import ekrona.sim.runner.TransmissionProtocol;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Properties;
 import javacard.framework.AID;
 import javacard.framework.Applet;
 
 /**
- * One card as a jCardSim simulator. jCardSim keeps its current runtime in a static field, so every call into it is
- * made under one lock shared by all cards. What jCardSim cannot do (power loss, operation counters, memory
- * accounting, T=0, state files) is refused with one sentence; an APDU's counters other than in, out and us are 0.
+ * One card as a jCardSim simulator with a runtime of its own. jCardSim keeps its current runtime in a static
+ * (thread-local) field and its API classes have static state, so every call into it is made under one lock shared
+ * by all cards. What jCardSim cannot do (power loss, operation counters, memory accounting, T=0, state files) is
+ * refused with one sentence; an APDU's counters other than in, out and us are 0.
+ *
+ * <p>Two answers come from the bridge, not from jCardSim, because jCardSim throws instead of answering: a command
+ * whose length does not match its Lc/Le (jCardSim: IllegalArgumentException) is answered {@code 6700}, as a card
+ * does; an exception escaping jCardSim's own dispatch (outside the applet; e.g. its SELECT lookup on an AID field of
+ * 128 bytes or more) is answered {@code 6F00}, with a line on stderr naming it.
  */
 final class JCardSimSession implements CardSession {
     private static final Object JCARDSIM = new Object();
+    private static final byte[] SW_WRONG_LENGTH = {0x67, 0x00};
+    private static final byte[] SW_UNKNOWN = {0x6F, 0x00};
+
+    static {
+        JCardSimChatter.silence();
+    }
 
     private final String name;
+    private final BridgeRuntime runtime;
     private final Simulator simulator;
     private final List<byte[]> installed = new ArrayList<>();
     private boolean powered;
-    private Stats last = new Stats();
-    private Stats totals = new Stats();
 
     JCardSimSession(String name) {
         this.name = name;
         synchronized (JCARDSIM) {
-            simulator = new Simulator(new SimulatorRuntime());
+            runtime = new BridgeRuntime();
+            // No system properties: jCardSim would otherwise pre-load the applets named by
+            // com.licel.jcardsim.card.applet.N.* properties into every card.
+            simulator = new Simulator(runtime, new Properties()) {
+            };
             simulator.changeProtocol("T=1");
         }
     }
@@ -61,6 +78,10 @@ final class JCardSimSession implements CardSession {
         }
         synchronized (JCARDSIM) {
             try {
+                // As selecting a card manager to install would (docs/RUNNER.md, install).
+                if (powered) {
+                    runtime.deselectCurrent();
+                }
                 AID aid = new AID(instanceAid, (short) 0, (byte) instanceAid.length);
                 simulator.installApplet(aid, type, installData, (short) 0, (byte) installData.length);
             } catch (RuntimeException e) {
@@ -86,8 +107,6 @@ final class JCardSimSession implements CardSession {
             simulator.reset();
         }
         powered = true;
-        last = new Stats();
-        totals = new Stats();
         return atr();
     }
 
@@ -121,19 +140,29 @@ final class JCardSimSession implements CardSession {
         long start = System.nanoTime();
         byte[] response;
         synchronized (JCARDSIM) {
-            try {
-                response = simulator.transmitCommand(command);
-            } catch (RuntimeException e) {
-                throw new RunnerException("jCardSim failed on the APDU: " + e, e);
-            }
+            response = transmitLocked(command);
         }
         Stats stats = new Stats();
         stats.set("in", command.length);
         stats.set("out", response.length);
         stats.set("us", (System.nanoTime() - start) / 1000);
-        last = stats;
-        totals.accumulate(stats);
-        return new ApduResult(response, stats.copy());
+        return new ApduResult(response, stats);
+    }
+
+    private byte[] transmitLocked(byte[] command) {
+        try {
+            ApduCase.getCase(command);
+        } catch (IllegalArgumentException e) {
+            return SW_WRONG_LENGTH.clone();
+        }
+        try {
+            return simulator.transmitCommand(command);
+        } catch (RuntimeException e) {
+            StackTraceElement[] trace = e.getStackTrace();
+            Diagnostics.note("card " + name + ": jCardSim threw " + e
+                    + (trace.length > 0 ? " at " + trace[0] : "") + " outside the applet; answered 6F00");
+            return SW_UNKNOWN.clone();
+        }
     }
 
     @Override
