@@ -49,9 +49,11 @@ export class IntermediaryRefusal extends Error {
   override name = 'IntermediaryRefusal';
 }
 
+export const DEFAULT_ROOT_LABEL = 'central bank root';
+
 export class FakeCentralBank {
   readonly keyPair: KeyPair;
-  constructor(label = 'central bank root') {
+  constructor(readonly label = DEFAULT_ROOT_LABEL) {
     this.keyPair = testKeyPair(label);
   }
   get rootPublicKey(): Uint8Array {
@@ -177,7 +179,9 @@ export class FakeIntermediary implements CardIssuer, SyncAuthority {
     readonly name: string,
     readonly id: number,
   ) {
-    this.keyPair = testKeyPair(`intermediary ${name}`);
+    // Another network's intermediaries have other keys, even under the same name (a rogue "A" is not A).
+    const root = network.bank.label;
+    this.keyPair = testKeyPair(root === DEFAULT_ROOT_LABEL ? `intermediary ${name}` : `intermediary ${name} of ${root}`);
     this.intermediaryCertificate = network.bank.certifyIntermediary(id, this.keyPair.publicKey);
   }
 
