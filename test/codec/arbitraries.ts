@@ -52,6 +52,7 @@ export const report: fc.Arbitrary<Report> = fc.record({
   state: fc.constantFrom(...Object.values(STATE)),
   recordCount: fc.integer({ min: 0, max: LIMIT.LOG_CAPACITY }),
   recordsDigest: bytes(32),
+  openAmount: balance,
 });
 export const defundConfirmation: fc.Arbitrary<DefundConfirmation> = fc.record({ cardId, challenge, orderSeq: u32, amount, balance, stateCounter: u32 });
 export const policy: fc.Arbitrary<Policy> = fc.record({

@@ -66,7 +66,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   wallet('CREATE REQUEST', INS.CREATE_REQUEST, { states: ['A'], pin: 'no', data: { kind: 'fixed', lengths: [LEN.AMOUNT + LEN.REFERENCE] }, answer: SIGNED_REQUEST_MESSAGE }),
   wallet('PAY', INS.PAY, { states: ['A'], pin: 'consumed', data: { kind: 'fixed', lengths: [SIGNED_REQUEST_MESSAGE, SIGNED_REQUEST_MESSAGE + LEN.INTERMEDIARY_CERT] }, answer: LEN.TX + LEN.SIGNATURE }),
   wallet('RECEIVE', INS.RECEIVE, { states: ['A'], pin: 'no', data: { kind: 'fixed', lengths: [SIGNED_TX_MESSAGE, SIGNED_TX_MESSAGE + LEN.INTERMEDIARY_CERT] } }),
-  wallet('RESEND LAST', INS.RESEND_LAST, { states: ['A', 'B'], pin: 'no', data: { kind: 'fixed', lengths: [LEN.CARD_ID + LEN.SEQ] }, answer: LEN.TX + LEN.SIGNATURE }),
+  wallet('RESEND LAST', INS.RESEND_LAST, { states: ['A', 'B'], pin: 'no', data: { kind: 'fixed', lengths: [LEN.CARD_ID + LEN.SEQ + LEN.REFERENCE] }, answer: LEN.TX + LEN.SIGNATURE }),
   wallet('DECLINE', INS.DECLINE, { states: ['A'], pin: 'no', data: { kind: 'fixed', lengths: [LEN.SEQ] }, answer: SIGNED_REQUEST_MESSAGE }),
   wallet('APPLY DECLINE', INS.APPLY_DECLINE, { states: ['A', 'B'], pin: 'no', data: { kind: 'fixed', lengths: [SIGNED_REQUEST_MESSAGE, SIGNED_REQUEST_MESSAGE + LEN.INTERMEDIARY_CERT] } }),
   wallet('LIST OPEN REQUESTS', INS.LIST_OPEN_REQUESTS, { states: ['A', 'B'], pin: 'no', data: { kind: 'none' } }),

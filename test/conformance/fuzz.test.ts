@@ -14,7 +14,7 @@ import { toHex } from '../../host/src/codec/hex.ts';
 import { DEFAULT_POLICIES } from '../../host/src/codec/policy.ts';
 import { STATE, SW } from '../../host/src/codec/protocol-constants.ts';
 import { encodeCommand } from '../../host/src/transport/iso7816.ts';
-import { describeWith } from '../support/backend.ts';
+import { describeWith, itWith } from '../support/backend.ts';
 import { COMMANDS } from './commands.ts';
 import { type BlankCard, type ConfCard, CONFORMANCE_NEEDS, EXHAUSTIVE, type Snapshot, takeSnapshot, useConformance } from './harness.ts';
 import { REF } from './payments.ts';
@@ -131,7 +131,7 @@ async function corpusFor(card: ConfCard | BlankCard): Promise<Uint8Array[]> {
   );
   if ('intermediary' in card) {
     const c = (await card.statusNow()).state === STATE.ACTIVE || (await card.statusNow()).state === STATE.BLOCKED ? await card.challenge() : undefined;
-    commands.push(resendLastCommand(soft.cardId, 9));
+    commands.push(resendLastCommand(soft.cardId, 9, new Uint8Array(8)));
     commands.push(receiveCommand(softPayer.pay({ recipientId: card.cardId, recipientIntermediary: card.intermediaryId, requestNo: 0, amount: 1_00, reference: REF }), softPayer.certificate));
     if (c) {
       commands.push(topUpCommand(card.instruction(c, 'TOP_UP', { orderSeq: c.orderSeq, amount: 1 })));
@@ -237,7 +237,8 @@ describeWith([...CONFORMANCE_NEEDS], `fuzzing every instruction in every lifecyc
   ];
   console.info(`[fuzz] seed ${SEED} (EKRONA_FUZZ_SEED=${SEED} replays this run), ${CASES} cases per card`);
   for (const [i, [label, make]] of targets.entries()) {
-    it(`${label}: no 6F00, only defined status words, and a refusal changes nothing`, async () => {
+    // The fuzzer sends case-4 commands with 255 data bytes, which overflow jCardSim's buffer (a known gap).
+    itWith(['handlesFullCase4'], `${label}: no 6F00, only defined status words, and a refusal changes nothing`, async () => {
       const { card, pin } = await make();
       const result = await fuzz(label, card, pin, (SEED + i * 0x9e3779b9) >>> 0);
       expect(result.cases).toBe(CASES);

@@ -178,6 +178,14 @@ describeWith([...CONFORMANCE_NEEDS], 'DEFUND', () => {
 });
 
 describeWith([...CONFORMANCE_NEEDS], 'SYNC REPORT', () => {
+  it('reports the amount of the open requests, the room they reserve under MAX_BALANCE', async () => {
+    const { merchant } = await suite.cards({ merchant: 'MERCHANT' });
+    await requestOn(merchant, 12_00);
+    await requestOn(merchant, 30_00);
+    const r = await report(merchant);
+    expect(r.value.openAmount).toBe(42_00);
+  });
+
   it('answers the signed report of the card as it is, with a fresh challenge, and changes nothing else', async () => {
     const { payer, merchant } = await suite.cards({ payer: { role: 'USER', balance: 100_00 }, merchant: 'MERCHANT' });
     await payOn(payer, await requestOn(merchant, 10_00));
@@ -198,6 +206,7 @@ describeWith([...CONFORMANCE_NEEDS], 'SYNC REPORT', () => {
       state: STATE.ACTIVE,
       recordCount: 2,
       recordsDigest: sha256(concatBytes(...records)),
+      openAmount: 0,
     });
     expect(await payer.snapshot()).toEqual(before);
   });

@@ -89,7 +89,7 @@ describeWith([...CONFORMANCE_NEEDS], 'PAY', () => {
     expect(toHex(tx.body)).toBe(toHex(encodeTransaction(tx.value)));
     expect(verifyTransaction(tx, payer.publicKey)).toBe(true);
     expect(swHex((await payer.send(verifyPinCommand())).sw), 'VERIFY without data after PAY').toBe('63C3');
-    const resend = await payer.send(resendLastCommand(merchant.cardId, request.request.value.requestNo));
+    const resend = await payer.send(resendLastCommand(merchant.cardId, request.request.value.requestNo, request.request.value.reference));
     expect(toHex(resend.data)).toBe(toHex(answer.data));
     const record = toHex(encodeRecord({ kind: 'OUTGOING', voided: false, transaction: tx.value, signature: tx.signature }));
     expectStateChange(before, await payer.snapshot(), {
@@ -330,7 +330,7 @@ describeWith([...CONFORMANCE_NEEDS], 'RESEND LAST', () => {
     const request = await requestOn(merchant, 7_00);
     const tx = await payOn(payer, request);
     const before = await payer.snapshot();
-    const answer = await payer.send(resendLastCommand(merchant.cardId, request.request.value.requestNo));
+    const answer = await payer.send(resendLastCommand(merchant.cardId, request.request.value.requestNo, request.request.value.reference));
     expectSw(answer, SW.OK, 'RESEND LAST');
     expect(toHex(answer.data)).toBe(toHex(concatBytes(tx.body, tx.signature)));
     expect(await payer.snapshot()).toEqual(before);
@@ -342,26 +342,34 @@ describeWith([...CONFORMANCE_NEEDS], 'RESEND LAST', () => {
     const tx = await payOn(payer, request);
     await payer.sync();
     await setLifecycle(payer.guard, payer.intermediary.lifecycleChange('BLOCKED'));
-    const answer = await payer.send(resendLastCommand(merchant.cardId, request.request.value.requestNo));
+    const answer = await payer.send(resendLastCommand(merchant.cardId, request.request.value.requestNo, request.request.value.reference));
     expectSw(answer, SW.OK, 'RESEND LAST');
     expect(toHex(answer.data)).toBe(toHex(concatBytes(tx.body, tx.signature)));
   });
 
   it('answers 9C1D on a card that never paid', async () => {
     const { payer, merchant } = await users();
-    await expectRefusal(payer, () => payer.send(resendLastCommand(merchant.cardId, 0)), SW.NOTHING_TO_RESEND);
+    await expectRefusal(payer, () => payer.send(resendLastCommand(merchant.cardId, 0, REF)), SW.NOTHING_TO_RESEND);
   });
 
   it('answers 9C1D for another request number of the same recipient', async () => {
     const { payer, merchant } = await users();
     await payOn(payer, await requestOn(merchant, 7_00));
-    await expectRefusal(payer, () => payer.send(resendLastCommand(merchant.cardId, 1)), SW.NOTHING_TO_RESEND);
+    await expectRefusal(payer, () => payer.send(resendLastCommand(merchant.cardId, 1, REF)), SW.NOTHING_TO_RESEND);
   });
 
   it('answers 9C1D for the same request number of another recipient', async () => {
     const { payer, merchant, other } = await suite.cards({ payer: { role: 'USER', balance: 1000_00 }, merchant: 'MERCHANT', other: 'MERCHANT' });
     await payOn(payer, await requestOn(merchant, 7_00));
-    await expectRefusal(payer, () => payer.send(resendLastCommand(other.cardId, 0)), SW.NOTHING_TO_RESEND);
+    await expectRefusal(payer, () => payer.send(resendLastCommand(other.cardId, 0, REF)), SW.NOTHING_TO_RESEND);
+  });
+
+  it('answers 9C1D for the right recipient and request number with another reference', async () => {
+    const { payer, merchant } = await users();
+    const request = await requestOn(merchant, 7_00);
+    await payOn(payer, request);
+    const guessed = new TextEncoder().encode('GUESS-01');
+    await expectRefusal(payer, () => payer.send(resendLastCommand(merchant.cardId, request.request.value.requestNo, guessed)), SW.NOTHING_TO_RESEND);
   });
 
   it('answers 9C1D for the payment before the last', async () => {
@@ -369,7 +377,7 @@ describeWith([...CONFORMANCE_NEEDS], 'RESEND LAST', () => {
     const first = await requestOn(merchant, 7_00);
     await payOn(payer, first);
     await payOn(payer, await requestOn(merchant, 8_00));
-    await expectRefusal(payer, () => payer.send(resendLastCommand(merchant.cardId, first.request.value.requestNo)), SW.NOTHING_TO_RESEND);
+    await expectRefusal(payer, () => payer.send(resendLastCommand(merchant.cardId, first.request.value.requestNo, first.request.value.reference)), SW.NOTHING_TO_RESEND);
   });
 });
 

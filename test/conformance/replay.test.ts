@@ -177,7 +177,7 @@ describeWith([...CONFORMANCE_NEEDS], 'captured payments', () => {
     const pay = captured(payer.guard, INS.PAY);
     await expectRefusal(payer, () => replay(payer, pay), SW.ALREADY_PAID);
     const before = await payer.snapshot();
-    const resent = await payer.send(resendLastCommand(merchant.cardId, request.request.value.requestNo));
+    const resent = await payer.send(resendLastCommand(merchant.cardId, request.request.value.requestNo, request.request.value.reference));
     expectSw(resent, SW.OK, 'RESEND LAST');
     expect(toHex(resent.data)).toBe(toHex(tx.body) + toHex(tx.signature));
     expect(await payer.snapshot()).toEqual(before);

@@ -73,7 +73,7 @@ describeWith([...CONFORMANCE_NEEDS], 'SELECT', () => {
     );
   });
 
-  it('answers 6A82 for 255 bytes of AID', async () => {
+  itWith(['refusesUnknownSelect', 'handlesFullCase4'], 'answers 6A82 for 255 bytes of AID', async () => {
     const user = await suite.card('user', { role: 'USER', balance: 100_00 });
     await expectRefusal(user, () => user.raw(encodeCommand({ cla: 0, ins: 0xa4, p1: 4, p2: 0, data: new Uint8Array(255).fill(0xf0), le: 256 })), SW.FILE_NOT_FOUND);
   });

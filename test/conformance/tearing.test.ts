@@ -288,7 +288,7 @@ const PAY_CASE = (withIcert: boolean): TearCase => ({
   async recover(a, outcome) {
     const card = a.card as ConfCard;
     const merchant = a.merchant as SoftCard;
-    const resend = await card.send(resendLastCommand(merchant.cardId, 1));
+    const resend = await card.send(resendLastCommand(merchant.cardId, 1, new Uint8Array(8)));
     if (outcome === 'old') {
       expect(swHex(resend.sw), 'RESEND LAST after a payment that did not happen').toBe('9C1D');
       await card.verifyPin();

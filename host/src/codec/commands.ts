@@ -182,9 +182,17 @@ export function listOpenRequestsCommand(): Command {
   return wallet(INS.LIST_OPEN_REQUESTS, undefined, NE_ANY);
 }
 
-/** RESEND LAST: the recipient card id and request number of the payment to answer again. */
-export function resendLastCommand(recipientId: Uint8Array, requestNo: number): Command {
-  return wallet(INS.RESEND_LAST, concatBytes(bytesField(recipientId, 'recipientId', LEN.CARD_ID), u32Bytes(requestNo, 'requestNo')), NE_ANY);
+/** RESEND LAST: the recipient card id, request number and reference of the payment to answer again. */
+export function resendLastCommand(recipientId: Uint8Array, requestNo: number, reference: Uint8Array): Command {
+  return wallet(
+    INS.RESEND_LAST,
+    concatBytes(
+      bytesField(recipientId, 'recipientId', LEN.CARD_ID),
+      u32Bytes(requestNo, 'requestNo'),
+      bytesField(reference, 'reference', LEN.REFERENCE),
+    ),
+    NE_ANY,
+  );
 }
 
 /** DECLINE: the number of the open request to refuse. */

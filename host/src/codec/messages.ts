@@ -188,9 +188,11 @@ export interface Report {
   recordCount: number;
   /** SHA-256 of the log records in log order. */
   recordsDigest: Uint8Array;
+  /** Amount of the open payment requests: the room they reserve under MAX_BALANCE. */
+  openAmount: number;
 }
 
-/** The 88-byte report body. */
+/** The 92-byte report body. */
 export function encodeReport(report: Report): Uint8Array {
   const out = new Uint8Array(LEN.REPORT);
   out[OFF_REPORT.TAG] = MSG.REPORT;
@@ -207,6 +209,7 @@ export function encodeReport(report: Report): Uint8Array {
   out[OFF_REPORT.STATE] = u8(report.state, 'report.state');
   out[OFF_REPORT.RECORD_COUNT] = u8(report.recordCount, 'report.recordCount');
   writeBytes(out, OFF_REPORT.RECORDS_DIGEST, report.recordsDigest, 'report.recordsDigest', LEN.DIGEST);
+  writeU32(out, OFF_REPORT.OPEN_AMOUNT, report.openAmount, 'report.openAmount');
   return out;
 }
 
@@ -231,6 +234,7 @@ export function decodeReport(bytes: Uint8Array): Report {
     state: oneOfAt(bytes, OFF_REPORT.STATE, 'report.state', STATE),
     recordCount,
     recordsDigest: bytesAt(bytes, OFF_REPORT.RECORDS_DIGEST, LEN.DIGEST),
+    openAmount: amountAt(bytes, OFF_REPORT.OPEN_AMOUNT, 'report.openAmount', true),
   };
 }
 

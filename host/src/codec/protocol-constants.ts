@@ -372,7 +372,7 @@ export const LEN = {
   /** Payload of SYNC APPLY: record count then new balance. */
   SYNC_RESULT_PAYLOAD: 5,
   /** Synchronisation report body. */
-  REPORT: 88,
+  REPORT: 92,
   /** De-fund confirmation body. */
   DEFUND_CONFIRM: 42,
 } as const;
@@ -639,6 +639,8 @@ export const OFF_REPORT = {
   RECORD_COUNT: 55,
   /** SHA-256 of the records, in log order (32). */
   RECORDS_DIGEST: 56,
+  /** Amount of the open payment requests (4): room they reserve under MAX_BALANCE, which the sync result leaves free. */
+  OPEN_AMOUNT: 88,
 } as const;
 export type OffReportName = keyof typeof OFF_REPORT;
 export type OffReportValue = (typeof OFF_REPORT)[OffReportName];

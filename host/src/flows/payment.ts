@@ -148,7 +148,7 @@ export async function withdrawLostRequests(
 
 /** RESEND LAST on the payer card: its last payment, when it answers `request` (9C1D otherwise). */
 export async function resendLast(card: CardTransport, request: PaymentRequest): Promise<Signed<Transaction>> {
-  const tx = parseAnswer('RESEND LAST', await runCommand(card, resendLastCommand(request.recipientId, request.requestNo)), parseTransactionAnswer);
+  const tx = parseAnswer('RESEND LAST', await runCommand(card, resendLastCommand(request.recipientId, request.requestNo, request.reference)), parseTransactionAnswer);
   if (!transactionAnswers(tx.value, request)) throw new FlowError("The card's last transaction does not answer the request it was given.");
   return tx;
 }

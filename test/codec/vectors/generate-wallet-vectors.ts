@@ -185,7 +185,7 @@ const records = [
 
 const digestOf = (hexes: string[]) => toHex(sha256(Buffer.from(hexes.join(''), 'hex')));
 
-const reportValue = (recordHexes: string[], v: { stateCounter: number; orderSeq: number; balance: number; lastSyncBalance: number; txSeq: number; requestSeq: number; policyVersion: number; state: number; challenge: string }) => ({
+const reportValue = (recordHexes: string[], v: { stateCounter: number; orderSeq: number; balance: number; lastSyncBalance: number; txSeq: number; requestSeq: number; policyVersion: number; state: number; challenge: string; openAmount: number }) => ({
   cardId: CARD1,
   challenge: v.challenge,
   stateCounter: v.stateCounter,
@@ -198,6 +198,7 @@ const reportValue = (recordHexes: string[], v: { stateCounter: number; orderSeq:
   state: v.state,
   recordCount: recordHexes.length,
   recordsDigest: digestOf(recordHexes),
+  openAmount: v.openAmount,
 });
 const reportLayout = (r: ReturnType<typeof reportValue>): Layout => [
   ['tag', '24'],
@@ -214,11 +215,12 @@ const reportLayout = (r: ReturnType<typeof reportValue>): Layout => [
   ['state', hexU8(r.state)],
   ['recordCount', hexU8(r.recordCount)],
   ['recordsDigest', r.recordsDigest],
+  ['openAmount', hexU32(r.openAmount)],
 ];
-const emptyReport = reportValue([], { stateCounter: 0, orderSeq: 0, balance: 0, lastSyncBalance: 0, txSeq: 0, requestSeq: 0, policyVersion: 0, state: 2, challenge: CHALLENGE });
+const emptyReport = reportValue([], { stateCounter: 0, orderSeq: 0, balance: 0, lastSyncBalance: 0, txSeq: 0, requestSeq: 0, policyVersion: 0, state: 2, challenge: CHALLENGE, openAmount: 0 });
 // Consistent with the balance rule: 0 + 50000 (top-up) - 12550 (outgoing) = 37450 (a decline moves nothing).
 const fullReport = reportValue([records[4].hex, records[0].hex, records[3].hex], {
-  stateCounter: 3, orderSeq: 1, balance: 37450, lastSyncBalance: 0, txSeq: 1, requestSeq: 0, policyVersion: 7, state: 3, challenge: CHALLENGE2,
+  stateCounter: 3, orderSeq: 1, balance: 37450, lastSyncBalance: 0, txSeq: 1, requestSeq: 0, policyVersion: 7, state: 3, challenge: CHALLENGE2, openAmount: 20000,
 });
 
 const confirmation = { cardId: CARD1, challenge: CHALLENGE2, orderSeq: 5, amount: 10000, balance: 2500, stateCounter: 10 };

@@ -20,12 +20,15 @@ final class LastPayment {
     }
 
     /**
-     * Only to the one who knows the request it paid: recipient card id and request number must be given.
+     * Only to the one who knows the request it paid: recipient card id, request number and reference must be
+     * given. Ids and numbers can be guessed; a reference chosen at random by the recipient cannot.
      */
     boolean answers(byte[] buf, short idOff, short reqNoOff) {
         return present
                 && Util.arrayCompare(payment, Protocol.OFF_TX_RECIPIENT_ID, buf, idOff, Protocol.LEN_CARD_ID) == 0
-                && Util.arrayCompare(payment, Protocol.OFF_TX_REQUEST_NO, buf, reqNoOff, Protocol.LEN_SEQ) == 0;
+                && Util.arrayCompare(payment, Protocol.OFF_TX_REQUEST_NO, buf, reqNoOff, Protocol.LEN_SEQ) == 0
+                && Util.arrayCompare(payment, Protocol.OFF_TX_REFERENCE, buf, (short) (reqNoOff + Protocol.LEN_SEQ),
+                        Protocol.LEN_REFERENCE) == 0;
     }
 
     byte[] bytes() {

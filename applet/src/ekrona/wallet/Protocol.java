@@ -307,7 +307,7 @@ public final class Protocol {
     /** Payload of SYNC APPLY: record count then new balance. */
     public static final short LEN_SYNC_RESULT_PAYLOAD = (short) 5;
     /** Synchronisation report body. */
-    public static final short LEN_REPORT = (short) 88;
+    public static final short LEN_REPORT = (short) 92;
     /** De-fund confirmation body. */
     public static final short LEN_DEFUND_CONFIRM = (short) 42;
 
@@ -508,6 +508,8 @@ public final class Protocol {
     public static final short OFF_REPORT_RECORD_COUNT = (short) 55;
     /** SHA-256 of the records, in log order (32). */
     public static final short OFF_REPORT_RECORDS_DIGEST = (short) 56;
+    /** Amount of the open payment requests (4): room they reserve under MAX_BALANCE, which the sync result leaves free. */
+    public static final short OFF_REPORT_OPEN_AMOUNT = (short) 88;
 
     // OFF_DCONF: De-fund confirmation body layout (offsets)
     /** MSG_DEFUND_CONFIRM. */

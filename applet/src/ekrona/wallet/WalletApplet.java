@@ -88,7 +88,7 @@ public final class WalletApplet extends Applet {
     private static final short LEN_REQUEST_MESSAGE = (short) (LEN_SIGNED_REQUEST + Protocol.LEN_CARD_CERT);
     private static final short LEN_TX_MESSAGE = (short) (LEN_SIGNED_TX + Protocol.LEN_CARD_CERT);
     private static final short LEN_REQUEST_DATA = (short) (Protocol.LEN_AMOUNT + Protocol.LEN_REFERENCE);
-    private static final short LEN_RESEND_DATA = (short) (Protocol.LEN_CARD_ID + Protocol.LEN_SEQ);
+    private static final short LEN_RESEND_DATA = (short) (Protocol.LEN_CARD_ID + Protocol.LEN_SEQ + Protocol.LEN_REFERENCE);
     private static final short LEN_SIGNED_CONFIRMATION = (short) (Protocol.LEN_DEFUND_CONFIRM + Protocol.LEN_SIGNATURE);
     private static final short LEN_SIGNED_REPORT = (short) (Protocol.LEN_REPORT + Protocol.LEN_SIGNATURE);
 
@@ -739,13 +739,16 @@ public final class WalletApplet extends Applet {
         requireLength(len, (short) (LEN_INSTRUCTION_SIG + Protocol.LEN_ORDER));
         instructions.check(data, (short) 0, Protocol.MSG_TOP_UP, Protocol.LEN_ORDER);
         checkOrder(data);
-        if (U32.add(counters.values, Counters.BALANCE, data, ORDER_AMOUNT, scratch, TMP_A)
-                || U32.compare(scratch, TMP_A, policy.body, Protocol.OFF_POL_MAX_BALANCE) > 0) {
+        // The room open requests reserved stays theirs: a top-up that took it would let their receipts push the
+        // balance past the maximum.
+        if (!fitsWithOpenRequests(counters.values, Counters.BALANCE, data, ORDER_AMOUNT, policy.body, Protocol.OFF_POL_MAX_BALANCE)) {
             ISOException.throwIt(Protocol.SW_BALANCE_LIMIT);
         }
         if (!log.hasRoom(requests.openCount())) {
             ISOException.throwIt(Protocol.SW_LOG_FULL);
         }
+        // Cannot overflow: the larger sum with the open amount fitted.
+        U32.add(counters.values, Counters.BALANCE, data, ORDER_AMOUNT, scratch, TMP_A);
         buildOrderRecord(Protocol.RECORD_TOP_UP, data);
 
         JCSystem.beginTransaction();
@@ -821,6 +824,7 @@ public final class WalletApplet extends Applet {
         Util.arrayCopyNonAtomic(policy.body, Protocol.OFF_POL_VERSION, r, (short) (o + Protocol.OFF_REPORT_POLICY_VERSION), U32.LENGTH);
         r[(short) (o + Protocol.OFF_REPORT_STATE)] = lifecycle;
         r[(short) (o + Protocol.OFF_REPORT_RECORD_COUNT)] = (byte) log.count();
+        requests.openAmount(r, (short) (o + Protocol.OFF_REPORT_OPEN_AMOUNT));
         log.digest(sha256, r, (short) (o + Protocol.OFF_REPORT_RECORDS_DIGEST));
         cardKey.sign(r, o, Protocol.LEN_REPORT, r, (short) (o + Protocol.LEN_REPORT));
 
