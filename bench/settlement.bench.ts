@@ -1,0 +1,343 @@
+// Durable settlement through the real services: the central bank and two intermediaries run as child processes
+// (networkUp), each with its SQLite database (WAL, synchronous=FULL: every answer comes after its commit is on
+// disk). The load is POST /cards/{id}/sync over HTTP: each a card's sync of five payments to cards of the same
+// intermediary (the card synced once before, after its top-up), pre-signed with node:crypto (no simulator). Every
+// sync verifies six signatures (report and payments), settles its five transactions in the central bank's
+// register, credits the five recipients and answers a signed result. A transaction counts when the sync that
+// carried it has answered.
+//
+// Figures:
+//   settlement.tx_per_s                 transactions settled per second (syncs of 5), few registered cards
+//   settlement.sync_p50_ms / _p99_ms    latency of one sync request under that load
+//   settlement.tx_per_s_at_10k_cards    the same with 10 000 cards registered at the intermediary
+//   settlement.tx_per_s_at_1m_cards     the same with 1 000 000 cards registered (bulk-inserted)
+//   settlement.works_per_commit         database transactions per fsync at the intermediary (group commit)
+//   settlement.statements_per_sync      SQL statements the intermediary runs per sync
+//   settlement.register_tx_per_s        the central bank's register alone: POST /register/settle, 5 transactions a
+//                                       request, signed by an intermediary, committed before the answer
+//
+// BENCH_SETTLEMENT_SYNCS (default 3000), BENCH_SETTLEMENT_CONCURRENCY (default 48), BENCH_SETTLEMENT_SKIP_1M=1.
+
+import Database from 'better-sqlite3';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeCardCertificate, encodeCardCertificateBody } from '../host/src/codec/certificates.ts';
+import { toHex } from '../host/src/codec/hex.ts';
+import { cardIdOf } from '../host/src/codec/ids.ts';
+import { encodeReport, encodeTransaction, type Transaction } from '../host/src/codec/messages.ts';
+import { defaultPolicy, encodePolicy } from '../host/src/codec/policy.ts';
+import { ROLE, STATE } from '../host/src/codec/protocol-constants.ts';
+import { encodeRecord, type LogRecord, recordsDigest } from '../host/src/codec/records.ts';
+import { CentralBankClient } from '../host/src/server/client.ts';
+import { generateSigningKey, loadOrCreateServiceKey, newToken, tokenHash } from '../host/src/server/keys.ts';
+import { initCentralBankDir, networkDown, networkUp, type NetworkFile, spawnService, waitForExit } from '../host/src/server/network.ts';
+import { signServiceRequest } from '../host/src/server/http/service-auth.ts';
+import { type SigningKey, signStructure } from '../host/src/server/signatures.ts';
+
+const SYNCS = Number(process.env.BENCH_SETTLEMENT_SYNCS ?? 3000);
+const CONCURRENCY = Number(process.env.BENCH_SETTLEMENT_CONCURRENCY ?? 48);
+const TX_PER_SYNC = 5;
+const RECIPIENTS = 500;
+const TOP_UP = 100_00;
+const WARM_UP = 200;
+
+interface Prepared {
+  path: string;
+  body: string;
+}
+
+const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/**
+ * Writes, with the service stopped, what the load needs into the intermediary's database: a user, `payers` cards
+ * (real keys, certificates signed with the intermediary's key, a top-up order each whose money is in the shadow
+ * wallet), `RECIPIENTS` cards, and filler cards up to `totalCards`; the books stay balanced (every balance has its
+ * journal lines). Answers the pre-signed sync bodies.
+ */
+export function seed(imDir: string, intermediaryId: number, payers: number, totalCards: number): Prepared[] {
+  const imKey = loadOrCreateServiceKey(imDir);
+  const db = new Database(join(imDir, 'db.sqlite'));
+  db.pragma('journal_mode = WAL');
+  const now = Date.now();
+  const policy = toHex(encodePolicy(defaultPolicy(ROLE.USER)));
+  const insertCard = db.prepare(
+    `INSERT INTO cards (id, serial, user_id, role, public_key, certificate, status, lifecycle, target_lifecycle, policy, target_policy, lost_at, refunded_at, last_order_seq, last_tx_seq, last_report, last_report_at, created_at)
+     VALUES (?, ?, 'bench', 1, ?, ?, 'active', 2, 2, ?, NULL, NULL, NULL, 0, 0, NULL, NULL, ?)`,
+  );
+  const insertAccount = db.prepare('INSERT INTO accounts (name, balance, may_be_negative) VALUES (?, ?, 0)');
+  const insertLedger = db.prepare('INSERT INTO ledger (at, debit, credit, amount, kind, reference) VALUES (?, ?, ?, ?, ?, ?)');
+  const insertOrder = db.prepare("INSERT INTO orders (card_id, kind, amount, order_seq, state, request_key, created_at, closed_at) VALUES (?, 'TOP_UP', ?, 0, 'completed', NULL, ?, ?)");
+  const insertSync = db.prepare("INSERT INTO syncs (card_id, challenge, report, report_order_seq, outcome, new_balance, answer, at) VALUES (?, ?, 'seeded', 1, 'synchronised', ?, '{}', ?)");
+  const prepared: Prepared[] = [];
+  let serial = 0;
+  let requestNo = 0;
+  const recipients: Uint8Array[] = [];
+
+  db.transaction(() => {
+    db.prepare("INSERT INTO users (id, name, token_hash, created_at) VALUES ('bench', 'bench', ?, ?)").run(tokenHash(newToken()), now);
+    const total = payers * TOP_UP;
+    insertAccount.run('online:bench', total);
+    db.prepare("UPDATE accounts SET balance = balance - ? WHERE name = 'treasury'").run(total);
+    insertLedger.run(now, 'treasury', 'online:bench', total, 'deposit', 'bench');
+    db.prepare("UPDATE accounts SET balance = balance - ? WHERE name = 'online:bench'").run(total);
+
+    for (let i = 0; i < RECIPIENTS + Math.max(0, totalCards - payers - RECIPIENTS); i++) {
+      const cardId = cardIdOf(intermediaryId, ++serial);
+      const id = toHex(cardId);
+      // Never used to sign: a random point-shaped key and a certificate-sized placeholder.
+      insertCard.run(id, serial, `04${randomBytes(64).toString('hex').toUpperCase()}`, randomBytes(144).toString('hex').toUpperCase(), policy, now);
+      insertAccount.run(`shadow:${id}`, 0);
+      if (i < RECIPIENTS) recipients.push(cardId);
+    }
+
+    for (let p = 0; p < payers; p++) {
+      const key: SigningKey = generateSigningKey();
+      const cardId = cardIdOf(intermediaryId, ++serial);
+      const id = toHex(cardId);
+      const certificate = signStructure({ cardId, role: ROLE.USER, intermediaryId, publicKey: key.publicKey }, encodeCardCertificateBody, imKey);
+      insertCard.run(id, serial, toHex(key.publicKey), toHex(encodeCardCertificate(certificate)), policy, now);
+      insertAccount.run(`shadow:${id}`, TOP_UP);
+      const orderId = Number(insertOrder.run(id, TOP_UP, now, now).lastInsertRowid);
+      insertLedger.run(now, 'online:bench', `shadow:${id}`, TOP_UP, 'top-up', String(orderId));
+      // The card applied its top-up and then the result of its first sync (which the intermediary signed for its
+      // report at order number 1): its log now holds only the five payments of this sync.
+      insertSync.run(id, randomBytes(16).toString('hex').toUpperCase(), TOP_UP, now);
+      const records: LogRecord[] = [];
+      let spent = 0;
+      for (let k = 0; k < TX_PER_SYNC; k++) {
+        const amount = 1_00 + ((p + k) % 7) * 10;
+        spent += amount;
+        const tx: Transaction = {
+          payerId: cardId,
+          payerSeq: k,
+          payerIntermediary: intermediaryId,
+          recipientId: recipients[(p * TX_PER_SYNC + k) % recipients.length],
+          recipientIntermediary: intermediaryId,
+          requestNo: requestNo++,
+          amount,
+          reference: new Uint8Array(8),
+        };
+        records.push({ kind: 'OUTGOING', voided: false, transaction: tx, signature: signStructure(tx, encodeTransaction, key).signature });
+      }
+      const bytes = records.map(encodeRecord);
+      const report = signStructure(
+        {
+          cardId,
+          challenge: randomBytes(16),
+          stateCounter: 2 + TX_PER_SYNC,
+          orderSeq: 2,
+          balance: TOP_UP - spent,
+          lastSyncBalance: TOP_UP,
+          txSeq: TX_PER_SYNC,
+          requestSeq: 0,
+          policyVersion: 0,
+          state: STATE.ACTIVE,
+          recordCount: bytes.length,
+          recordsDigest: recordsDigest(bytes),
+          openAmount: 0,
+        },
+        encodeReport,
+        key,
+      );
+      prepared.push({ path: `/cards/${id}/sync`, body: JSON.stringify({ report: toHex(report.body) + toHex(report.signature), records: bytes.map((b) => toHex(b)) }) });
+    }
+    db.prepare("INSERT INTO settings (key, value) VALUES ('card_serial', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(serial));
+  })();
+  db.close();
+  return prepared;
+}
+
+function post(agent: Agent, url: URL, path: string, body: string, token: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Sends every body with `concurrency` requests in flight; answers each request's latency (ms). */
+export async function load(file: NetworkFile, bodies: Prepared[], concurrency: number): Promise<number[]> {
+  const im = file.intermediaries[0];
+  const url = new URL(im.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < bodies.length) {
+      const { path, body } = bodies[next++];
+      const started = performance.now();
+      const answer = await post(agent, url, path, body, im.adminToken);
+      latencies.push(performance.now() - started);
+      if (answer.status !== 200 || !answer.text.includes('"outcome":"synchronised"')) throw new Error(`a sync was not synchronised: ${answer.status} ${answer.text.slice(0, 300)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  agent.destroy();
+  return latencies;
+}
+
+interface Figures {
+  txPerSecond: number;
+  p50: number;
+  p99: number;
+  worksPerCommit: number;
+  statementsPerSync: number;
+}
+
+async function scenario(totalCards: number): Promise<Figures> {
+  const dir = mkdtempSync(join(tmpdir(), 'ekrona-bench-'));
+  try {
+    // First start: keys, registration, certificates, issuance. Then seed the intermediary's database while stopped.
+    let file = await networkUp({ dir, issue: 5_000_000_00 });
+    await networkDown(dir);
+    const imDir = file.intermediaries[0].dir;
+    const bodies = seed(imDir, file.intermediaries[0].id, SYNCS + WARM_UP, totalCards);
+    file = await networkUp({ dir });
+    const bank = new CentralBankClient(file.centralBank.url, { adminToken: file.centralBank.adminToken });
+
+    await load(file, bodies.slice(0, WARM_UP), Math.min(CONCURRENCY, 16));
+    const statsBefore = await fetchStats(file);
+    const started = performance.now();
+    const latencies = await load(file, bodies.slice(WARM_UP), CONCURRENCY);
+    const seconds = (performance.now() - started) / 1000;
+    const statsAfter = await fetchStats(file);
+
+    const audit = await bank.networkAudit();
+    if (!audit.balanced) throw new Error(`the network does not balance after the load: ${audit.problems.slice(0, 3).join(' ')}`);
+    if (audit.centralBank.register.settled !== (SYNCS + WARM_UP) * TX_PER_SYNC) throw new Error(`the register settled ${audit.centralBank.register.settled} transactions, not ${(SYNCS + WARM_UP) * TX_PER_SYNC}`);
+    await networkDown(dir);
+    return {
+      txPerSecond: Math.round((SYNCS * TX_PER_SYNC) / seconds),
+      p50: round(percentile(latencies, 50)),
+      p99: round(percentile(latencies, 99)),
+      worksPerCommit: statsAfter && statsBefore ? round((statsAfter.works - statsBefore.works) / Math.max(1, statsAfter.commits - statsBefore.commits)) : 0,
+      statementsPerSync: statsAfter && statsBefore ? round((statsAfter.statements - statsBefore.statements) / SYNCS) : 0,
+    };
+  } finally {
+    try {
+      await networkDown(dir);
+    } catch {
+      // already down
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The intermediary's group-commit counters (GET /admin/stats). */
+async function fetchStats(file: NetworkFile): Promise<{ commits: number; works: number; statements: number } | undefined> {
+  const im = file.intermediaries[0];
+  const response = await fetch(`${im.url}/admin/stats`, { headers: { authorization: `Bearer ${im.adminToken}` } });
+  if (response.status !== 200) return undefined;
+  return (await response.json()) as { commits: number; works: number; statements: number };
+}
+
+/**
+ * The central bank's register alone: POST /register/settle over HTTP from one intermediary (signed service requests,
+ * pre-signed), five transactions a request, each inserted under the register's unique constraints and committed to
+ * disk before the answer. The network's one shared arbiter; intermediaries are separate services and scale out.
+ */
+async function registerScenario(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'ekrona-bench-register-'));
+  let pid: number | undefined;
+  try {
+    initCentralBankDir(dir);
+    const service = await spawnService(dir);
+    pid = service.pid;
+    const adminToken = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
+    const bank = new CentralBankClient(service.url, { adminToken });
+    const imKey = generateSigningKey();
+    await bank.registerIntermediary({ id: 1, name: 'bench', url: 'http://127.0.0.1:9', publicKey: toHex(imKey.publicKey) });
+    const payer = generateSigningKey();
+    const requests = 4000;
+    const prepared: Array<{ body: string; headers: Record<string, string> }> = [];
+    let seq = 0;
+    for (let i = 0; i < requests; i++) {
+      const items = [];
+      for (let k = 0; k < TX_PER_SYNC; k++) {
+        const tx: Transaction = {
+          payerId: cardIdOf(1, 1 + (seq % 1000)),
+          payerSeq: seq,
+          payerIntermediary: 1,
+          recipientId: cardIdOf(1, 5000 + (seq % 500)),
+          recipientIntermediary: 1,
+          requestNo: seq,
+          amount: 1_00,
+          reference: new Uint8Array(8),
+        };
+        seq++;
+        const signed = signStructure(tx, encodeTransaction, payer);
+        items.push({ body: toHex(signed.body), signature: toHex(signed.signature) });
+      }
+      const body = JSON.stringify({ items });
+      prepared.push({ body, headers: signServiceRequest(imKey, 'im:1', 'POST', '/register/settle', body, randomUUID()) });
+    }
+    const url = new URL(service.url);
+    const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const send = (p: { body: string; headers: Record<string, string> }) =>
+      new Promise<void>((resolve, reject) => {
+        const req = request(
+          { host: url.hostname, port: url.port, path: '/register/settle', method: 'POST', agent, headers: { ...p.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(p.body) } },
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+            res.on('end', () => (res.statusCode === 200 && text.includes('"settled"') ? resolve() : reject(new Error(`register answered ${res.statusCode}: ${text.slice(0, 200)}`))));
+          },
+        );
+        req.on('error', reject);
+        req.end(p.body);
+      });
+    let next = 0;
+    const run = async (until: number) => {
+      const worker = async () => {
+        while (next < until) await send(prepared[next++]);
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    };
+    await run(500); // warm-up
+    const started = performance.now();
+    await run(requests);
+    const seconds = (performance.now() - started) / 1000;
+    agent.destroy();
+    const audit = await bank.audit();
+    if (!audit.balanced || audit.register.settled !== requests * TX_PER_SYNC) throw new Error(`the register holds ${audit.register.settled} transactions, not ${requests * TX_PER_SYNC}`);
+    return Math.round(((requests - 500) * TX_PER_SYNC) / seconds);
+  } finally {
+    if (pid) {
+      process.kill(pid, 'SIGTERM');
+      await waitForExit(pid, 10_000);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export default async function bench(): Promise<Record<string, number>> {
+  const base = await scenario(SYNCS + WARM_UP + RECIPIENTS);
+  const at10k = await scenario(10_000);
+  const figures: Record<string, number> = {
+    'settlement.tx_per_s': base.txPerSecond,
+    'settlement.sync_p50_ms': base.p50,
+    'settlement.sync_p99_ms': base.p99,
+    'settlement.works_per_commit': base.worksPerCommit,
+    'settlement.statements_per_sync': base.statementsPerSync,
+    'settlement.tx_per_s_at_10k_cards': at10k.txPerSecond,
+    'settlement.register_tx_per_s': await registerScenario(),
+  };
+  if (process.env.BENCH_SETTLEMENT_SKIP_1M !== '1') figures['settlement.tx_per_s_at_1m_cards'] = (await scenario(1_000_000)).txPerSecond;
+  return figures;
+}
+

@@ -1,0 +1,262 @@
+// SQLite for the services: one connection per service process, durable, versioned, and transactions that the
+// money logic sees only as `transaction(async (repositories) => ...)`.
+//
+// Durability: WAL with `synchronous=FULL`, so a COMMIT has reached the disk (fsync) before `transaction` resolves,
+// and a service answers a request only after that. Schema: numbered SQL files (`001_initial.sql`, ...) applied in
+// order inside one transaction each, the version kept in `schema_version`; a database whose version is above the
+// highest file is refused (it was written by newer code that this code does not understand).
+//
+// Transactions are serialised on the connection (SQLite has one writer anyway) and grouped: the works queued
+// while a commit is being written run in the next batch, each inside its own SAVEPOINT, and the batch commits once.
+// A work that throws is rolled back to its savepoint alone; the others commit. Every caller's promise settles only
+// after the batch's COMMIT, so an answer is never given for data that could still be lost. This is group commit:
+// one fsync for many transactions, the only way to settle thousands of transactions a second durably on one disk.
+//
+// A work must touch the database only through the repositories it is given and must not wait for anything else
+// (network, timers) while it runs: the connection is busy for everyone until it finishes.
+
+import Database from 'better-sqlite3';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export class DatabaseError extends Error {
+  override name = 'DatabaseError';
+}
+
+/** Runs a work inside one database transaction with the repositories `R`; what the money logic depends on. */
+export interface TransactionRunner<R> {
+  transaction<T>(work: (repositories: R) => Promise<T>): Promise<T>;
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** The numbered SQL files of a folder (`NNN_name.sql`), in order; gaps and duplicates are refused. */
+export function readMigrations(folder: string): Migration[] {
+  const migrations = readdirSync(folder)
+    .filter((f) => f.endsWith('.sql'))
+    .map((f) => {
+      const match = /^(\d{3})_[a-z0-9_-]+\.sql$/.exec(f);
+      if (!match) throw new DatabaseError(`The migration file ${f} is not named NNN_name.sql.`);
+      return { version: Number(match[1]), name: f, sql: readFileSync(join(folder, f), 'utf8') };
+    })
+    .sort((a, b) => a.version - b.version);
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new DatabaseError(`The migrations of ${folder} must be numbered 001, 002, ... without gaps; ${m.name} is number ${i + 1}.`);
+  });
+  return migrations;
+}
+
+export interface OpenOptions {
+  /** Folder of numbered SQL files. */
+  migrations: string;
+  /** Most works grouped in one commit (default 256). */
+  maxBatch?: number;
+}
+
+type Statement = Database.Statement;
+
+/**
+ * The connection. `sql` gives the repositories cached prepared statements; the schema is migrated on open.
+ * Nothing else in the server imports better-sqlite3.
+ */
+export class SqliteDatabase {
+  readonly connection: Database.Database;
+  private readonly statements = new Map<string, Statement>();
+  /** Statements run (for benchmarks). */
+  statementsRun = 0;
+
+  private constructor(connection: Database.Database) {
+    this.connection = connection;
+  }
+
+  static open(path: string, options: OpenOptions): SqliteDatabase {
+    mkdirSync(dirname(path), { recursive: true });
+    let connection: Database.Database;
+    try {
+      connection = new Database(path);
+    } catch (cause) {
+      throw new DatabaseError(`The database ${path} cannot be opened: ${(cause as Error).message}`);
+    }
+    const db = new SqliteDatabase(connection);
+    try {
+      connection.pragma('journal_mode = WAL');
+      connection.pragma('synchronous = FULL');
+      connection.pragma('foreign_keys = ON');
+      connection.pragma('busy_timeout = 5000');
+      db.migrate(readMigrations(options.migrations));
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+    return db;
+  }
+
+  /** The schema version written in the database (0 for a new one). */
+  schemaVersion(): number {
+    this.connection.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const row = this.connection.prepare('SELECT MAX(version) AS version FROM schema_version').get() as { version: number | null };
+    return row.version ?? 0;
+  }
+
+  private migrate(migrations: Migration[]): void {
+    const current = this.schemaVersion();
+    const newest = migrations.length;
+    if (current > newest) {
+      throw new DatabaseError(`The database has schema version ${current}, newer than this code knows (${newest}): run the newer code, or restore a backup.`);
+    }
+    for (const migration of migrations.slice(current)) {
+      const apply = this.connection.transaction(() => {
+        this.connection.exec(migration.sql);
+        this.connection.prepare('INSERT INTO schema_version (version) VALUES (?)').run(migration.version);
+      });
+      try {
+        apply.immediate();
+      } catch (cause) {
+        throw new DatabaseError(`The migration ${migration.name} failed: ${(cause as Error).message}`, { cause });
+      }
+    }
+  }
+
+  private statement(sql: string): Statement {
+    this.statementsRun++;
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.connection.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** One row or undefined. */
+  get<T>(sql: string, ...params: unknown[]): T | undefined {
+    return this.statement(sql).get(...params) as T | undefined;
+  }
+
+  all<T>(sql: string, ...params: unknown[]): T[] {
+    return this.statement(sql).all(...params) as T[];
+  }
+
+  /** Runs a statement; answers the number of rows changed. */
+  run(sql: string, ...params: unknown[]): number {
+    return this.statement(sql).run(...params).changes;
+  }
+
+  /** Runs a statement that inserts one row; answers its rowid. */
+  insert(sql: string, ...params: unknown[]): number {
+    return Number(this.statement(sql).run(...params).lastInsertRowid);
+  }
+
+  /** Runs a statement; answers the rows changed and the last rowid. */
+  write(sql: string, ...params: unknown[]): { changes: number; rowid: number } {
+    const result = this.statement(sql).run(...params);
+    return { changes: result.changes, rowid: Number(result.lastInsertRowid) };
+  }
+
+  exec(sql: string): void {
+    this.connection.exec(sql);
+  }
+
+  /** Runs a statement without parameters through the statement cache (BEGIN, SAVEPOINT... parsed once). */
+  control(sql: string): void {
+    this.statement(sql).run();
+  }
+
+  close(): void {
+    if (this.connection.open) this.connection.close();
+  }
+}
+
+interface Queued<R> {
+  work: (repositories: R) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Serialised, grouped transactions on one SQLite connection (see the header). */
+export class SqliteTransactions<R> implements TransactionRunner<R> {
+  private readonly queue: Queued<R>[] = [];
+  private running = false;
+  private readonly maxBatch: number;
+  /** Commits written, and works committed: how well grouping works (for benchmarks). */
+  readonly stats = { commits: 0, works: 0 };
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly repositories: R,
+    options: { maxBatch?: number } = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 256;
+  }
+
+  transaction<T>(work: (repositories: R) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.running) {
+        this.running = true;
+        // Wait for the I/O callbacks of this turn of the event loop: their transactions join this batch.
+        setImmediate(() => void this.runBatches());
+      }
+    });
+  }
+
+  private async runBatches(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        await this.runBatch(batch);
+        if (this.queue.length > 0) await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async runBatch(batch: Queued<R>[]): Promise<void> {
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.db.control('BEGIN IMMEDIATE');
+    } catch (error) {
+      for (const item of batch) item.reject(new DatabaseError(`The database could not start a transaction: ${(error as Error).message}`, { cause: error }));
+      return;
+    }
+    for (const item of batch) {
+      this.db.control('SAVEPOINT work');
+      try {
+        const value = await item.work(this.repositories);
+        this.db.control('RELEASE work');
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        try {
+          this.db.control('ROLLBACK TO work');
+          this.db.control('RELEASE work');
+        } catch {
+          // the transaction itself is gone (SQLite rolled it back): the COMMIT below fails and reports it
+        }
+        outcomes.push({ ok: false, error });
+      }
+    }
+    try {
+      this.db.control('COMMIT');
+    } catch (error) {
+      try {
+        this.db.control('ROLLBACK');
+      } catch {
+        // nothing left to roll back
+      }
+      const failure = new DatabaseError(`The database could not commit: ${(error as Error).message}`, { cause: error });
+      for (const item of batch) item.reject(failure);
+      return;
+    }
+    this.stats.commits += 1;
+    this.stats.works += batch.length;
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i];
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
+    });
+  }
+}

@@ -1,0 +1,137 @@
+// Delivery of outbox messages: signed, idempotent requests to other services, retried until they are answered.
+//
+// A message is written in the same database transaction as the change that needs it, so it exists exactly when
+// the change does. Delivery sends it (signed, with its fixed idempotency key: a repeated send is answered with the
+// receiver's stored answer), then applies the answer and marks the message delivered in one transaction; when two
+// deliveries of one message race, only the one that marks it applies its answer. Messages the answer creates
+// (a credit that funds a waiting payment) are delivered right after, in the same call.
+//
+// Any answer but 2xx (and any network failure) leaves the message for a later attempt, with exponential backoff
+// up to a minute: money messages are never dropped. The audit lists what is undelivered.
+
+import type { TransactionRunner } from '../db/sqlite.ts';
+import type { OutboxMessage, OutboxRepository } from '../ledger.ts';
+import { HttpFailure, type JsonResponse } from './json-http.ts';
+
+export interface OutboxDeliveryOptions<R extends { outbox: OutboxRepository }> {
+  runner: TransactionRunner<R>;
+  /** Sends the message (signed) to its target. */
+  send: (message: OutboxMessage) => Promise<JsonResponse>;
+  /** Applies a 2xx answer, inside the transaction that marks the message delivered; returns new outbox messages to deliver now. */
+  apply: (repositories: R, message: OutboxMessage, answer: unknown) => Promise<Array<number | OutboxMessage> | void>;
+  now?: () => number;
+  /** Called when a delivery fails (for logs). */
+  onFailure?: (message: OutboxMessage, reason: string) => void;
+}
+
+export class OutboxDelivery<R extends { outbox: OutboxRepository }> {
+  private readonly inFlight = new Map<number, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: OutboxDeliveryOptions<R>) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Delivers these messages now (and whatever their answers create). Never throws: failures wait for a retry.
+   * A message given as the object just written is sent without reading it back.
+   */
+  async deliver(messages: ReadonlyArray<number | OutboxMessage>): Promise<void> {
+    await Promise.all(messages.map((m) => this.deliverOne(m)));
+  }
+
+  private deliverOne(m: number | OutboxMessage): Promise<void> {
+    const id = typeof m === 'number' ? m : m.id;
+    const running = this.inFlight.get(id);
+    if (running) return running;
+    // Whatever fails (the peer, the database, booking the answer) leaves the message for a later attempt; the
+    // promise never rejects, so a delivery started in the background can never bring the process down.
+    const delivery = this.attempt(m)
+      .catch((error: unknown) => this.options.onFailure?.({ id } as OutboxMessage, `the delivery failed: ${(error as Error).message}`))
+      .finally(() => this.inFlight.delete(id));
+    this.inFlight.set(id, delivery);
+    return delivery;
+  }
+
+  private async attempt(m: number | OutboxMessage): Promise<void> {
+    const message = typeof m === 'number' ? await this.options.runner.transaction((r) => r.outbox.get(m)) : m;
+    if (!message || message.deliveredAt !== null) return;
+    let response: JsonResponse;
+    try {
+      response = await this.options.send(message);
+    } catch (error) {
+      const reason = error instanceof HttpFailure ? error.message : `sending failed: ${(error as Error).message}`;
+      await this.failed(message, reason);
+      return;
+    }
+    if (response.status < 200 || response.status >= 300) {
+      const reason = typeof response.body === 'object' && response.body !== null && 'reason' in response.body ? String((response.body as { reason: unknown }).reason) : `HTTP ${response.status}`;
+      await this.failed(message, `${response.status}: ${reason}`);
+      return;
+    }
+    let followUps: Array<number | OutboxMessage>;
+    try {
+      followUps = await this.options.runner.transaction(async (r) => {
+        if (!(await r.outbox.markDelivered(message.id, this.now()))) return [];
+        return (await this.options.apply(r, message, response.body)) ?? [];
+      });
+    } catch (error) {
+      // The answer could not be booked (a claw-back short of money, a database error): nothing of it was kept; the
+      // message is sent again later and its stored answer booked then.
+      await this.failed(message, `its answer could not be booked: ${(error as Error).message}`);
+      return;
+    }
+    if (followUps.length > 0) await this.deliver(followUps);
+  }
+
+  private async failed(message: OutboxMessage, reason: string): Promise<void> {
+    this.options.onFailure?.(message, reason);
+    const backoff = Math.min(60_000, 250 * 2 ** Math.min(message.attempts, 8));
+    await this.options.runner.transaction((r) => r.outbox.markFailed(message.id, reason, this.now() + backoff));
+  }
+
+  /** Delivers every due message once. */
+  async deliverDue(limit = 500): Promise<void> {
+    const due = await this.options.runner.transaction((r) => r.outbox.due(this.now(), limit));
+    await this.deliver(due.map((m) => m.id));
+  }
+
+  /**
+   * Tries every undelivered message, due or not, until none is left or a round delivers nothing new; answers how
+   * many remain (for the audit).
+   */
+  async drain(rounds = 5): Promise<{ remaining: OutboxMessage[] }> {
+    let remaining = await this.options.runner.transaction((r) => r.outbox.undelivered());
+    for (let round = 0; round < rounds && remaining.length > 0; round++) {
+      await this.deliver(remaining.map((m) => m.id));
+      const next = await this.options.runner.transaction((r) => r.outbox.undelivered());
+      const progressed = next.length < remaining.length || next.some((m) => !remaining.find((o) => o.id === m.id));
+      remaining = next;
+      if (!progressed) break;
+    }
+    return { remaining };
+  }
+
+  /** Delivers due messages every `intervalMs` until stopped. */
+  start(intervalMs = 500): void {
+    this.stopped = false;
+    const tick = async () => {
+      if (this.stopped) return;
+      try {
+        await this.deliverDue();
+      } catch (error) {
+        this.options.onFailure?.({ id: 0 } as OutboxMessage, `the outbox worker failed: ${(error as Error).message}`);
+      }
+      if (!this.stopped) this.timer = setTimeout(() => void tick(), intervalMs);
+    };
+    this.timer = setTimeout(() => void tick(), intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+}

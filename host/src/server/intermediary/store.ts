@@ -1,0 +1,537 @@
+// The intermediary's repositories: the interfaces the money logic uses, and their SQL implementation.
+//
+// The service sees only `IntermediaryRepositories` inside `transaction(async (r) => ...)`; every method is async so
+// that a PostgreSQL implementation (a connection from a pool, awaited queries) fits the same interface.
+
+import { SqlIdempotency, SqlLedger, SqlOutbox, SqlSettings } from '../db/common-store.ts';
+import type { SqliteDatabase } from '../db/sqlite.ts';
+import type { IdempotencyRepository, LedgerRepository, OutboxRepository, SettingsRepository } from '../ledger.ts';
+import type { PayerState, RecipientState } from './rules.ts';
+
+export interface UserRow {
+  id: string;
+  name: string;
+  tokenHash: string;
+  createdAt: number;
+}
+
+export type CardStatus = 'active' | 'blocked' | 'closed';
+
+export interface CardRow {
+  id: string;
+  serial: number;
+  userId: string;
+  role: number;
+  publicKey: string;
+  certificate: string;
+  status: CardStatus;
+  /** The lifecycle state the card last reported (STATE value). */
+  lifecycle: number;
+  /** The lifecycle state the intermediary wants; a SET LIFECYCLE is due while it differs. */
+  targetLifecycle: number;
+  /** Hex of the policy the card holds, as far as known. */
+  policy: string;
+  /** Hex of a newer policy to deliver, or null. */
+  targetPolicy: string | null;
+  lostAt: number | null;
+  refundedAt: number | null;
+  lastOrderSeq: number;
+  lastTxSeq: number;
+  lastReport: string | null;
+  lastReportAt: number | null;
+  createdAt: number;
+}
+
+export interface CoverageRow {
+  cardId: string;
+  lastReport: string | null;
+  refundedAt: number | null;
+  shadow: number;
+  pendingIn: number;
+  pendingOut: number;
+  reservedTopUps: number;
+  unfundedDefunds: number;
+  withheld: number;
+}
+
+export type OrderState = 'open' | 'applied' | 'completed' | 'superseded' | 'cancelled';
+
+export interface OrderRow {
+  id: number;
+  cardId: string;
+  kind: 'TOP_UP' | 'DEFUND';
+  amount: number;
+  orderSeq: number | null;
+  state: OrderState;
+  requestKey: string | null;
+  createdAt: number;
+  closedAt: number | null;
+}
+
+export interface TransactionRow {
+  id: string;
+  body: string;
+  signature: string;
+  payerCard: string;
+  payerSeq: number;
+  payerIm: number;
+  recipientCard: string;
+  recipientIm: number;
+  requestNo: number;
+  amount: number;
+  payerState: PayerState | null;
+  recipientState: RecipientState | null;
+  /** 1 when the recipient card reported it (INCOMING), else 0. */
+  recipientReported: number;
+  fundedBy: 'shadow' | 'pool' | 'online' | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DeclineRow {
+  recipientCard: string;
+  requestNo: number;
+  source: 'decline' | 'void';
+  evidence: string;
+  createdAt: number;
+}
+
+export interface SyncRow {
+  cardId: string;
+  challenge: string;
+  report: string;
+  reportOrderSeq: number;
+  outcome: string;
+  newBalance: number | null;
+  answer: string;
+  at: number;
+  /** The excess swept when the card applies this result (booked then). */
+  sweep: number;
+  sweepBooked: number;
+}
+
+export interface AnomalyRow {
+  id: number;
+  cardId: string;
+  kind: string;
+  detail: string;
+  evidence: string;
+  at: number;
+}
+
+export interface ForeignCardRow {
+  cardId: string;
+  intermediaryId: number;
+  publicKey: string;
+  certificate: string;
+  fetchedAt: number;
+}
+
+export interface UsersRepository {
+  create(user: UserRow): Promise<void>;
+  get(id: string): Promise<UserRow | undefined>;
+  byTokenHash(hash: string): Promise<UserRow | undefined>;
+}
+
+export interface CardsRepository {
+  /** The next card serial (1, 2, ...), never handed out twice. */
+  nextSerial(): Promise<number>;
+  create(card: CardRow): Promise<void>;
+  get(id: string): Promise<CardRow | undefined>;
+  byPublicKey(publicKey: string): Promise<CardRow | undefined>;
+  byUser(userId: string): Promise<CardRow[]>;
+  update(id: string, patch: Partial<Omit<CardRow, 'id'>>): Promise<void>;
+  /** Every card's coverage figures in one pass (the audit): shadow, pending in and out, reserved top-ups, de-funds waiting for funds. */
+  coverage(): Promise<CoverageRow[]>;
+  /** Lost cards whose grace period ended at `before` and that are not refunded yet. */
+  lostBefore(before: number): Promise<CardRow[]>;
+}
+
+export interface OrdersRepository {
+  create(order: Omit<OrderRow, 'id'>): Promise<number>;
+  get(id: number): Promise<OrderRow | undefined>;
+  byRequestKey(cardId: string, key: string): Promise<OrderRow | undefined>;
+  /** Orders of the card in state open or applied (applied: a de-fund the card applied whose money has not moved yet). */
+  unfinished(cardId: string): Promise<OrderRow[]>;
+  forCard(cardId: string): Promise<OrderRow[]>;
+  /** The order of that kind, number and amount, whatever its state. */
+  matching(cardId: string, kind: 'TOP_UP' | 'DEFUND', orderSeq: number, amount: number): Promise<OrderRow | undefined>;
+  update(id: number, patch: Partial<Omit<OrderRow, 'id'>>): Promise<void>;
+  /** Sum of the open top-up orders of the card (money reserved in its shadow for them). */
+  reservedTopUps(cardId: string): Promise<number>;
+}
+
+export interface TransactionsRepository {
+  get(id: string): Promise<TransactionRow | undefined>;
+  insert(row: TransactionRow): Promise<void>;
+  /** Inserts the row unless its id exists; true when inserted. */
+  insertIfAbsent(row: TransactionRow): Promise<boolean>;
+  update(id: string, patch: Partial<Pick<TransactionRow, 'payerState' | 'recipientState' | 'recipientReported' | 'fundedBy' | 'updatedAt'>>): Promise<void>;
+  /**
+   * Payments credited to the card that it never reported, for requests it reported no payment of: withheld from
+   * its sync results until it reports one (or declines the request).
+   */
+  withheld(cardId: string): Promise<number>;
+  /** Transactions paid by the card in the given payer states, by payer sequence number. */
+  byPayer(cardId: string, states: readonly PayerState[]): Promise<TransactionRow[]>;
+  /** Transactions paid to the card in the given recipient states. */
+  byRecipient(cardId: string, states: readonly RecipientState[]): Promise<TransactionRow[]>;
+  /** The transaction paying that request of that recipient, if one is known. */
+  forRequest(recipientCard: string, requestNo: number): Promise<TransactionRow[]>;
+  sumByPayer(cardId: string, states: readonly PayerState[]): Promise<number>;
+  /** True when the card has a payment in one of these payer states, or a de-fund waiting for funds (one cheap query). */
+  hasWaiting(cardId: string, states: readonly PayerState[]): Promise<boolean>;
+  sumByRecipient(cardId: string, states: readonly RecipientState[]): Promise<number>;
+  /** Sum of all transactions in the given payer states (the audit's clearing check). */
+  sumAllByPayerState(states: readonly PayerState[]): Promise<number>;
+}
+
+export interface DeclinesRepository {
+  get(recipientCard: string, requestNo: number): Promise<DeclineRow | undefined>;
+  insert(row: DeclineRow): Promise<boolean>;
+}
+
+export interface SyncsRepository {
+  get(cardId: string, challenge: string): Promise<SyncRow | undefined>;
+  insert(row: SyncRow): Promise<void>;
+  /** New balances of the sync results signed for reports of the card made at that order number. */
+  resultBalances(cardId: string, reportOrderSeq: number): Promise<number[]>;
+  /** The latest result signed for the card's report at that order number with that new balance: the one it applied. */
+  appliedResult(cardId: string, reportOrderSeq: number, newBalance: number): Promise<SyncRow | undefined>;
+  markSweepBooked(cardId: string, challenge: string): Promise<void>;
+}
+
+export interface AnomaliesRepository {
+  add(row: Omit<AnomalyRow, 'id'>): Promise<number>;
+  count(): Promise<number>;
+  forCard(cardId: string): Promise<AnomalyRow[]>;
+  all(): Promise<AnomalyRow[]>;
+}
+
+export interface ForeignCardsRepository {
+  get(cardId: string): Promise<ForeignCardRow | undefined>;
+  put(row: ForeignCardRow): Promise<void>;
+}
+
+export interface IntermediaryRepositories {
+  ledger: LedgerRepository;
+  outbox: OutboxRepository;
+  idempotency: IdempotencyRepository;
+  settings: SettingsRepository;
+  users: UsersRepository;
+  cards: CardsRepository;
+  orders: OrdersRepository;
+  transactions: TransactionsRepository;
+  declines: DeclinesRepository;
+  syncs: SyncsRepository;
+  anomalies: AnomaliesRepository;
+  foreignCards: ForeignCardsRepository;
+}
+
+// ---------------------------------------------------------------------------------------------------- SQL
+
+type Row = Record<string, unknown>;
+
+const camelNames = new Map<string, string>();
+/** snake_case column -> camelCase field, memoised (row mapping is on every hot path). */
+const camel = (s: string) => {
+  let name = camelNames.get(s);
+  if (name === undefined) {
+    name = s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    camelNames.set(s, name);
+  }
+  return name;
+};
+const snakeNames = new Map<string, string>();
+const snake = (s: string) => {
+  let name = snakeNames.get(s);
+  if (name === undefined) {
+    name = s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    snakeNames.set(s, name);
+  }
+  return name;
+};
+
+function fromRow<T>(row: Row | undefined): T | undefined {
+  if (!row) return undefined;
+  const out: Row = {};
+  for (const [k, v] of Object.entries(row)) out[camel(k)] = v;
+  return out as T;
+}
+
+const placeholderLists: string[] = [];
+function placeholders(n: number): string {
+  return (placeholderLists[n] ??= Array.from({ length: n }, () => '?').join(', '));
+}
+
+const updateSql = new Map<string, string>();
+/** `UPDATE table SET a = ?, b = ? WHERE key = ?` for the fields of `patch` (names are ours, never input); the text is built once per field set. */
+function updateStatement(db: SqliteDatabase, table: string, key: string, id: unknown, patch: Row): void {
+  const fields = Object.keys(patch).filter((k) => patch[k] !== undefined);
+  if (fields.length === 0) return;
+  const cacheKey = `${table}|${fields.join(',')}`;
+  let sql = updateSql.get(cacheKey);
+  if (sql === undefined) {
+    sql = `UPDATE ${table} SET ${fields.map((f) => `${snake(f)} = ?`).join(', ')} WHERE ${key} = ?`;
+    updateSql.set(cacheKey, sql);
+  }
+  db.run(sql, ...fields.map((f) => patch[f]), id);
+}
+
+const insertSql = new Map<string, string>();
+function insertStatement(db: SqliteDatabase, table: string, row: Row, conflict = ''): { changes: number; rowid: number } {
+  const fields = Object.keys(row).filter((k) => k !== 'id' || row.id !== undefined);
+  const cacheKey = `${table}|${fields.join(',')}|${conflict}`;
+  let sql = insertSql.get(cacheKey);
+  if (sql === undefined) {
+    sql = `INSERT INTO ${table} (${fields.map(snake).join(', ')}) VALUES (${placeholders(fields.length)})${conflict}`;
+    insertSql.set(cacheKey, sql);
+  }
+  return db.write(sql, ...fields.map((f) => row[f]));
+}
+
+class SqlUsers implements UsersRepository {
+  constructor(private readonly db: SqliteDatabase) {}
+  async create(user: UserRow) {
+    insertStatement(this.db, 'users', user as unknown as Row);
+  }
+  async get(id: string) {
+    return fromRow<UserRow>(this.db.get('SELECT * FROM users WHERE id = ?', id));
+  }
+  async byTokenHash(hash: string) {
+    return fromRow<UserRow>(this.db.get('SELECT * FROM users WHERE token_hash = ?', hash));
+  }
+}
+
+class SqlCards implements CardsRepository {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly settings: SqlSettings,
+  ) {}
+  async nextSerial() {
+    const current = Number((await this.settings.get('card_serial')) ?? '0');
+    await this.settings.set('card_serial', String(current + 1));
+    return current + 1;
+  }
+  async create(card: CardRow) {
+    insertStatement(this.db, 'cards', card as unknown as Row);
+  }
+  async get(id: string) {
+    return fromRow<CardRow>(this.db.get('SELECT * FROM cards WHERE id = ?', id));
+  }
+  async byPublicKey(publicKey: string) {
+    return fromRow<CardRow>(this.db.get('SELECT * FROM cards WHERE public_key = ?', publicKey));
+  }
+  async byUser(userId: string) {
+    return this.db.all<Row>('SELECT * FROM cards WHERE user_id = ? ORDER BY serial', userId).map((r) => fromRow<CardRow>(r)!);
+  }
+  async update(id: string, patch: Partial<Omit<CardRow, 'id'>>) {
+    updateStatement(this.db, 'cards', 'id', id, patch as Row);
+  }
+  async coverage() {
+    return this.db
+      .all<Row>(
+        `SELECT c.id AS card_id, c.last_report AS last_report, c.refunded_at AS refunded_at,
+                COALESCE(a.balance, 0) AS shadow, COALESCE(pi.total, 0) AS pending_in, COALESCE(po.total, 0) AS pending_out,
+                COALESCE(rt.total, 0) AS reserved_top_ups, COALESCE(ud.total, 0) AS unfunded_defunds, COALESCE(wh.total, 0) AS withheld
+           FROM cards c
+           LEFT JOIN accounts a ON a.name = 'shadow:' || c.id
+           LEFT JOIN (SELECT recipient_card, SUM(amount) AS total FROM transactions WHERE recipient_state = 'reported' GROUP BY recipient_card) pi ON pi.recipient_card = c.id
+           LEFT JOIN (SELECT payer_card, SUM(amount) AS total FROM transactions WHERE payer_state IN ('known', 'pending', 'advance-requested', 'advanced') GROUP BY payer_card) po ON po.payer_card = c.id
+           LEFT JOIN (SELECT card_id, SUM(amount) AS total FROM orders WHERE kind = 'TOP_UP' AND state = 'open' GROUP BY card_id) rt ON rt.card_id = c.id
+           LEFT JOIN (SELECT card_id, SUM(amount) AS total FROM orders WHERE kind = 'DEFUND' AND state = 'applied' GROUP BY card_id) ud ON ud.card_id = c.id
+           LEFT JOIN (SELECT t.recipient_card, SUM(t.amount) AS total FROM transactions t
+                       WHERE t.recipient_state = 'credited' AND t.recipient_reported = 0
+                         AND NOT EXISTS (SELECT 1 FROM transactions u WHERE u.recipient_card = t.recipient_card AND u.request_no = t.request_no AND u.recipient_reported = 1)
+                       GROUP BY t.recipient_card) wh ON wh.recipient_card = c.id
+          ORDER BY c.serial`,
+      )
+      .map((r) => fromRow<CoverageRow>(r)!);
+  }
+  async lostBefore(before: number) {
+    return this.db.all<Row>('SELECT * FROM cards WHERE lost_at IS NOT NULL AND lost_at <= ? AND refunded_at IS NULL ORDER BY serial', before).map((r) => fromRow<CardRow>(r)!);
+  }
+}
+
+class SqlOrders implements OrdersRepository {
+  constructor(private readonly db: SqliteDatabase) {}
+  async create(order: Omit<OrderRow, 'id'>) {
+    return insertStatement(this.db, 'orders', order as unknown as Row).rowid;
+  }
+  async get(id: number) {
+    return fromRow<OrderRow>(this.db.get('SELECT * FROM orders WHERE id = ?', id));
+  }
+  async byRequestKey(cardId: string, key: string) {
+    return fromRow<OrderRow>(this.db.get('SELECT * FROM orders WHERE card_id = ? AND request_key = ?', cardId, key));
+  }
+  async unfinished(cardId: string) {
+    return this.db.all<Row>("SELECT * FROM orders WHERE card_id = ? AND state IN ('open', 'applied') ORDER BY id", cardId).map((r) => fromRow<OrderRow>(r)!);
+  }
+  async forCard(cardId: string) {
+    return this.db.all<Row>('SELECT * FROM orders WHERE card_id = ? ORDER BY id', cardId).map((r) => fromRow<OrderRow>(r)!);
+  }
+  async matching(cardId: string, kind: 'TOP_UP' | 'DEFUND', orderSeq: number, amount: number) {
+    return fromRow<OrderRow>(this.db.get("SELECT * FROM orders WHERE card_id = ? AND kind = ? AND order_seq = ? AND amount = ? AND state <> 'cancelled'", cardId, kind, orderSeq, amount));
+  }
+  async update(id: number, patch: Partial<Omit<OrderRow, 'id'>>) {
+    updateStatement(this.db, 'orders', 'id', id, patch as Row);
+  }
+  async reservedTopUps(cardId: string) {
+    return this.db.get<{ total: number | null }>("SELECT SUM(amount) AS total FROM orders WHERE card_id = ? AND kind = 'TOP_UP' AND state = 'open'", cardId)?.total ?? 0;
+  }
+}
+
+class SqlTransactions implements TransactionsRepository {
+  constructor(private readonly db: SqliteDatabase) {}
+  async get(id: string) {
+    return fromRow<TransactionRow>(this.db.get('SELECT * FROM transactions WHERE id = ?', id));
+  }
+  async insert(row: TransactionRow) {
+    insertStatement(this.db, 'transactions', row as unknown as Row);
+  }
+  async insertIfAbsent(row: TransactionRow) {
+    return insertStatement(this.db, 'transactions', row as unknown as Row, ' ON CONFLICT (id) DO NOTHING').changes === 1;
+  }
+  async withheld(cardId: string) {
+    return (
+      this.db.get<{ total: number | null }>(
+        `SELECT SUM(t.amount) AS total FROM transactions t
+          WHERE t.recipient_card = ? AND t.recipient_state = 'credited' AND t.recipient_reported = 0
+            AND NOT EXISTS (SELECT 1 FROM transactions u WHERE u.recipient_card = t.recipient_card AND u.request_no = t.request_no AND u.recipient_reported = 1)`,
+        cardId,
+      )?.total ?? 0
+    );
+  }
+  async update(id: string, patch: Partial<Pick<TransactionRow, 'payerState' | 'recipientState' | 'recipientReported' | 'fundedBy' | 'updatedAt'>>) {
+    updateStatement(this.db, 'transactions', 'id', id, patch as Row);
+  }
+  async byPayer(cardId: string, states: readonly PayerState[]) {
+    return this.db
+      .all<Row>(`SELECT * FROM transactions WHERE payer_card = ? AND payer_state IN (${placeholders(states.length)}) ORDER BY payer_seq`, cardId, ...states)
+      .map((r) => fromRow<TransactionRow>(r)!);
+  }
+  async byRecipient(cardId: string, states: readonly RecipientState[]) {
+    return this.db
+      .all<Row>(`SELECT * FROM transactions WHERE recipient_card = ? AND recipient_state IN (${placeholders(states.length)}) ORDER BY created_at, id`, cardId, ...states)
+      .map((r) => fromRow<TransactionRow>(r)!);
+  }
+  async forRequest(recipientCard: string, requestNo: number) {
+    return this.db.all<Row>('SELECT * FROM transactions WHERE recipient_card = ? AND request_no = ?', recipientCard, requestNo).map((r) => fromRow<TransactionRow>(r)!);
+  }
+  async sumByPayer(cardId: string, states: readonly PayerState[]) {
+    return this.db.get<{ total: number | null }>(`SELECT SUM(amount) AS total FROM transactions WHERE payer_card = ? AND payer_state IN (${placeholders(states.length)})`, cardId, ...states)?.total ?? 0;
+  }
+  async hasWaiting(cardId: string, states: readonly PayerState[]) {
+    return (
+      this.db.get(
+        `SELECT 1 AS one FROM transactions WHERE payer_card = ? AND payer_state IN (${placeholders(states.length)})
+         UNION ALL SELECT 1 AS one FROM orders WHERE card_id = ? AND kind = 'DEFUND' AND state = 'applied' LIMIT 1`,
+        cardId,
+        ...states,
+        cardId,
+      ) !== undefined
+    );
+  }
+  async sumByRecipient(cardId: string, states: readonly RecipientState[]) {
+    return (
+      this.db.get<{ total: number | null }>(`SELECT SUM(amount) AS total FROM transactions WHERE recipient_card = ? AND recipient_state IN (${placeholders(states.length)})`, cardId, ...states)?.total ?? 0
+    );
+  }
+  async sumAllByPayerState(states: readonly PayerState[]) {
+    return this.db.get<{ total: number | null }>(`SELECT SUM(amount) AS total FROM transactions WHERE payer_state IN (${placeholders(states.length)})`, ...states)?.total ?? 0;
+  }
+}
+
+class SqlDeclines implements DeclinesRepository {
+  constructor(private readonly db: SqliteDatabase) {}
+  async get(recipientCard: string, requestNo: number) {
+    return fromRow<DeclineRow>(this.db.get('SELECT * FROM declines WHERE recipient_card = ? AND request_no = ?', recipientCard, requestNo));
+  }
+  async insert(row: DeclineRow) {
+    return (
+      this.db.run(
+        'INSERT INTO declines (recipient_card, request_no, source, evidence, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (recipient_card, request_no) DO NOTHING',
+        row.recipientCard,
+        row.requestNo,
+        row.source,
+        row.evidence,
+        row.createdAt,
+      ) === 1
+    );
+  }
+}
+
+class SqlSyncs implements SyncsRepository {
+  constructor(private readonly db: SqliteDatabase) {}
+  async get(cardId: string, challenge: string) {
+    return fromRow<SyncRow>(this.db.get('SELECT * FROM syncs WHERE card_id = ? AND challenge = ?', cardId, challenge));
+  }
+  async insert(row: SyncRow) {
+    insertStatement(this.db, 'syncs', row as unknown as Row);
+  }
+  async appliedResult(cardId: string, reportOrderSeq: number, newBalance: number) {
+    return fromRow<SyncRow>(
+      this.db.get("SELECT * FROM syncs WHERE card_id = ? AND report_order_seq = ? AND new_balance = ? AND outcome = 'synchronised' ORDER BY at DESC LIMIT 1", cardId, reportOrderSeq, newBalance),
+    );
+  }
+  async markSweepBooked(cardId: string, challenge: string) {
+    this.db.run('UPDATE syncs SET sweep_booked = 1 WHERE card_id = ? AND challenge = ?', cardId, challenge);
+  }
+  async resultBalances(cardId: string, reportOrderSeq: number) {
+    return this.db
+      .all<{ new_balance: number }>("SELECT new_balance FROM syncs WHERE card_id = ? AND report_order_seq = ? AND outcome = 'synchronised'", cardId, reportOrderSeq)
+      .map((r) => r.new_balance);
+  }
+}
+
+class SqlAnomalies implements AnomaliesRepository {
+  constructor(private readonly db: SqliteDatabase) {}
+  async add(row: Omit<AnomalyRow, 'id'>) {
+    return insertStatement(this.db, 'anomalies', row as unknown as Row).rowid;
+  }
+  async count() {
+    return this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM anomalies')!.n;
+  }
+  async forCard(cardId: string) {
+    return this.db.all<Row>('SELECT * FROM anomalies WHERE card_id = ? ORDER BY id', cardId).map((r) => fromRow<AnomalyRow>(r)!);
+  }
+  async all() {
+    return this.db.all<Row>('SELECT * FROM anomalies ORDER BY id').map((r) => fromRow<AnomalyRow>(r)!);
+  }
+}
+
+class SqlForeignCards implements ForeignCardsRepository {
+  constructor(private readonly db: SqliteDatabase) {}
+  async get(cardId: string) {
+    return fromRow<ForeignCardRow>(this.db.get('SELECT * FROM foreign_cards WHERE card_id = ?', cardId));
+  }
+  async put(row: ForeignCardRow) {
+    this.db.run(
+      'INSERT INTO foreign_cards (card_id, intermediary_id, public_key, certificate, fetched_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (card_id) DO NOTHING',
+      row.cardId,
+      row.intermediaryId,
+      row.publicKey,
+      row.certificate,
+      row.fetchedAt,
+    );
+  }
+}
+
+/** The SQL repositories of an intermediary on one connection. */
+export function intermediaryRepositories(db: SqliteDatabase, now: () => number = Date.now): IntermediaryRepositories {
+  const settings = new SqlSettings(db);
+  return {
+    ledger: new SqlLedger(db, now),
+    outbox: new SqlOutbox(db),
+    idempotency: new SqlIdempotency(db),
+    settings,
+    users: new SqlUsers(db),
+    cards: new SqlCards(db, settings),
+    orders: new SqlOrders(db),
+    transactions: new SqlTransactions(db),
+    declines: new SqlDeclines(db),
+    syncs: new SqlSyncs(db),
+    anomalies: new SqlAnomalies(db),
+    foreignCards: new SqlForeignCards(db),
+  };
+}

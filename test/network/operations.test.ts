@@ -1,0 +1,132 @@
+// Operations: `network up` (central bank and two intermediaries as child processes, registered, certified, funded,
+// network.json written 0600), `network down` (stops exactly what it started), a restart on the same folder (same
+// keys, ports and books, nothing issued twice), one service started alone, and the refusals at start (a key file
+// others can read, a database newer than the code).
+
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CentralBankClient, IntermediaryClient } from '../../host/src/server/client.ts';
+import { SqliteDatabase } from '../../host/src/server/db/sqlite.ts';
+import { DEFAULT_ISSUE, initCentralBankDir, isServiceProcess, networkDown, networkUp, readNetworkFile, spawnService, waitForExit } from '../../host/src/server/network.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'ekrona-ops-'));
+const started: number[] = [];
+afterAll(() => {
+  for (const pid of started) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // stopped by the test
+    }
+  }
+  rmSync(root, { recursive: true, force: true });
+});
+
+const MAIN = fileURLToPath(new URL('../../host/src/server/main.ts', import.meta.url));
+const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('network up and down', () => {
+  it('starts, registers and funds the network, refuses a second start, stops exactly its processes, and restarts on the same data', async () => {
+    const dir = join(root, 'net');
+    const file = await networkUp({ dir });
+    const pids = [file.centralBank.pid!, ...file.intermediaries.map((i) => i.pid!)];
+    started.push(...pids);
+    expect(file.intermediaries.map((i) => [i.id, i.name])).toEqual([
+      [1, 'Alfa Bank'],
+      [2, 'Beta Bank'],
+    ]);
+    expect(statSync(join(dir, 'network.json')).mode & 0o777).toBe(0o600);
+    expect(readNetworkFile(dir)).toEqual(file);
+    for (const service of [file.centralBank, ...file.intermediaries]) {
+      expect(isServiceProcess(service.pid!, service.dir)).toBe(true);
+      expect(statSync(join(service.dir, 'key.pem')).mode & 0o777).toBe(0o600);
+      expect(statSync(join(service.dir, 'admin-token')).mode & 0o777).toBe(0o600);
+    }
+    expect(isServiceProcess(process.pid, file.centralBank.dir)).toBe(false);
+
+    const bank = new CentralBankClient(file.centralBank.url, { adminToken: file.centralBank.adminToken });
+    const audit = await bank.networkAudit();
+    expect(audit.problems).toEqual([]);
+    expect(audit.centralBank.issued).toBe(2 * DEFAULT_ISSUE);
+    const info = await new IntermediaryClient(file.intermediaries[0].url).info();
+    expect(info.certificate).toBe((await bank.directoryEntry(1)).certificate);
+
+    await expect(networkUp({ dir })).rejects.toThrow(/already running/);
+
+    const down = await networkDown(dir);
+    expect(down.stopped.sort()).toEqual([...pids].sort());
+    for (const pid of pids) expect(await waitForExit(pid, 5_000)).toBe(true);
+    expect(existsSync(join(dir, 'network.json'))).toBe(false);
+    await expect(networkDown(dir)).rejects.toThrow(/no network.json/);
+
+    const again = await networkUp({ dir });
+    started.push(again.centralBank.pid!, ...again.intermediaries.map((i) => i.pid!));
+    expect([again.centralBank.url, ...again.intermediaries.map((i) => i.url)]).toEqual([file.centralBank.url, ...file.intermediaries.map((i) => i.url)]);
+    expect(again.centralBank.rootPublicKey).toBe(file.centralBank.rootPublicKey);
+    expect((await new CentralBankClient(again.centralBank.url, { adminToken: again.centralBank.adminToken }).audit()).issued).toBe(2 * DEFAULT_ISSUE);
+    await networkDown(dir);
+  }, 60_000);
+
+  it('runs through main.ts too: up, down', () => {
+    const dir = join(root, 'main');
+    const up = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'up', '--dir', dir, '--liquidity', 'pool'], { cwd: PROJECT, encoding: 'utf8' });
+    expect(up.status, up.stderr).toBe(0);
+    const file = readNetworkFile(dir)!;
+    started.push(file.centralBank.pid!, ...file.intermediaries.map((i) => i.pid!));
+    expect(file.liquidity).toBe('pool');
+    expect(up.stdout).not.toContain(file.centralBank.adminToken);
+    const down = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'down', '--dir', dir], { cwd: PROJECT, encoding: 'utf8' });
+    expect(down.status, down.stderr).toBe(0);
+    expect(down.stdout).toMatch(/stopped 3 services/);
+  }, 60_000);
+});
+
+describe('one service alone', () => {
+  it('starts from its folder, stops on SIGTERM, and keeps its port', async () => {
+    const dir = join(root, 'alone');
+    initCentralBankDir(dir);
+    const first = await spawnService(dir);
+    started.push(first.pid);
+    expect((await new CentralBankClient(first.url).info()).service).toBe('central-bank');
+    process.kill(first.pid, 'SIGTERM');
+    expect(await waitForExit(first.pid, 10_000)).toBe(true);
+    expect(existsSync(join(dir, 'service.json'))).toBe(false);
+    const second = await spawnService(dir);
+    started.push(second.pid);
+    expect(second.url).toBe(first.url);
+    process.kill(second.pid, 'SIGTERM');
+    await waitForExit(second.pid, 10_000);
+  }, 30_000);
+
+  it('refuses to start when its key file is readable by others', async () => {
+    const dir = join(root, 'exposed');
+    initCentralBankDir(dir);
+    const first = await spawnService(dir);
+    started.push(first.pid);
+    process.kill(first.pid, 'SIGTERM');
+    await waitForExit(first.pid, 10_000);
+    chmodSync(join(dir, 'key.pem'), 0o644);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'serve', dir], { cwd: PROJECT, encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/key.pem has mode 644: others may read it/);
+  }, 30_000);
+
+  it('refuses to start on a database newer than its code', async () => {
+    const dir = join(root, 'newer');
+    initCentralBankDir(dir);
+    const first = await spawnService(dir);
+    started.push(first.pid);
+    process.kill(first.pid, 'SIGTERM');
+    await waitForExit(first.pid, 10_000);
+    const db = SqliteDatabase.open(join(dir, 'db.sqlite'), { migrations: fileURLToPath(new URL('../../host/src/server/db/migrations/central-bank', import.meta.url)) });
+    db.run('INSERT INTO schema_version (version) VALUES (99)');
+    db.close();
+    const run = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'serve', dir], { cwd: PROJECT, encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/schema version 99, newer than this code knows/);
+  }, 30_000);
+});

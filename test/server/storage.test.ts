@@ -1,0 +1,142 @@
+// Storage: versioned migrations (and refusing a database newer than the code), grouped transactions where a failing
+// work rolls back alone, the ledger's rules (no overdraft, each movement once), and secret files (0600, refused
+// when others may read them).
+
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqlLedger } from '../../host/src/server/db/common-store.ts';
+import { DatabaseError, readMigrations, SqliteDatabase, SqliteTransactions } from '../../host/src/server/db/sqlite.ts';
+import { KeyFileError, loadOrCreateAdminToken, loadOrCreateServiceKey } from '../../host/src/server/keys.ts';
+import { LedgerError } from '../../host/src/server/ledger.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'ekrona-storage-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const fresh = () => join(root, `case-${++n}`);
+
+function migrations(...sql: string[]): string {
+  const dir = fresh();
+  mkdirSync(dir, { recursive: true });
+  sql.forEach((s, i) => writeFileSync(join(dir, `${String(i + 1).padStart(3, '0')}_step.sql`), s));
+  return dir;
+}
+
+const LEDGER_SQL = `
+CREATE TABLE accounts (name TEXT PRIMARY KEY, balance INTEGER NOT NULL DEFAULT 0, may_be_negative INTEGER NOT NULL DEFAULT 0, CHECK (may_be_negative = 1 OR balance >= 0));
+CREATE TABLE ledger (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, debit TEXT NOT NULL, credit TEXT NOT NULL, amount INTEGER NOT NULL CHECK (amount > 0), kind TEXT NOT NULL, reference TEXT NOT NULL, UNIQUE (kind, reference));`;
+
+describe('migrations', () => {
+  it('applies numbered files in order, records the version, and reopens without applying them again', () => {
+    const dir = migrations('CREATE TABLE a (x INTEGER);', 'INSERT INTO a VALUES (1);');
+    const path = join(fresh(), 'db.sqlite');
+    const db = SqliteDatabase.open(path, { migrations: dir });
+    expect(db.schemaVersion()).toBe(2);
+    db.close();
+    const again = SqliteDatabase.open(path, { migrations: dir });
+    expect(again.all('SELECT x FROM a')).toEqual([{ x: 1 }]);
+    expect(again.connection.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(again.connection.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    again.close();
+  });
+
+  it('refuses a database written by newer code', () => {
+    const path = join(fresh(), 'db.sqlite');
+    SqliteDatabase.open(path, { migrations: migrations('CREATE TABLE a (x INTEGER);', 'CREATE TABLE b (y INTEGER);') }).close();
+    expect(() => SqliteDatabase.open(path, { migrations: migrations('CREATE TABLE a (x INTEGER);') })).toThrow(/schema version 2, newer than this code knows \(1\)/);
+  });
+
+  it('refuses gaps in the numbering, and rolls back a failing migration', () => {
+    const gap = fresh();
+    mkdirSync(gap);
+    writeFileSync(join(gap, '001_a.sql'), 'SELECT 1;');
+    writeFileSync(join(gap, '003_c.sql'), 'SELECT 1;');
+    expect(() => readMigrations(gap)).toThrow(DatabaseError);
+    const path = join(fresh(), 'db.sqlite');
+    expect(() => SqliteDatabase.open(path, { migrations: migrations('CREATE TABLE a (x INTEGER);', 'CREATE TABLE b (y INTEGER); CREATE TABLE b (y INTEGER);') })).toThrow(/002_step.sql failed/);
+    const db = SqliteDatabase.open(path, { migrations: migrations('CREATE TABLE a (x INTEGER);') });
+    expect(db.schemaVersion()).toBe(1);
+    db.close();
+  });
+
+  it('the shipped migrations of both services apply', () => {
+    for (const service of ['central-bank', 'intermediary']) {
+      const db = SqliteDatabase.open(join(fresh(), 'db.sqlite'), { migrations: new URL(`../../host/src/server/db/migrations/${service}`, import.meta.url).pathname });
+      expect(db.schemaVersion()).toBeGreaterThanOrEqual(1);
+      db.close();
+    }
+  });
+});
+
+describe('grouped transactions and the ledger', () => {
+  function books() {
+    const db = SqliteDatabase.open(join(fresh(), 'db.sqlite'), { migrations: migrations(LEDGER_SQL) });
+    const runner = new SqliteTransactions(db, { ledger: new SqlLedger(db) });
+    return { db, runner };
+  }
+
+  it('commits many works in one batch; a work that throws rolls back alone', async () => {
+    const { db, runner } = books();
+    await runner.transaction(async (r) => {
+      await r.ledger.open('source', { source: true });
+      await r.ledger.open('a');
+    });
+    const works = Array.from({ length: 20 }, (_, i) =>
+      runner.transaction(async (r) => {
+        await r.ledger.move({ debit: 'source', credit: 'a', amount: 1, kind: 'gift', reference: String(i) });
+        if (i % 5 === 0) throw new Error(`work ${i} fails after moving`);
+        return i;
+      }),
+    );
+    const outcomes = await Promise.allSettled(works);
+    expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(4);
+    expect(await runner.transaction((r) => r.ledger.balance('a'))).toBe(16);
+    expect(runner.stats.commits).toBeLessThan(runner.stats.works);
+    expect(await runner.transaction((r) => r.ledger.journalMismatches())).toEqual([]);
+    db.close();
+  });
+
+  it('never overdraws an account and moves each (kind, reference) once', async () => {
+    const { db, runner } = books();
+    await runner.transaction(async (r) => {
+      await r.ledger.open('source', { source: true });
+      await r.ledger.open('a');
+      await r.ledger.open('b');
+      await r.ledger.move({ debit: 'source', credit: 'a', amount: 10, kind: 'issue', reference: '1' });
+    });
+    await expect(runner.transaction((r) => r.ledger.move({ debit: 'a', credit: 'b', amount: 11, kind: 'pay', reference: 'x' }))).rejects.toMatchObject({ code: 'insufficient-funds' });
+    expect(await runner.transaction((r) => r.ledger.move({ debit: 'a', credit: 'b', amount: 4, kind: 'pay', reference: 'y' }))).toBe(true);
+    expect(await runner.transaction((r) => r.ledger.move({ debit: 'a', credit: 'b', amount: 4, kind: 'pay', reference: 'y' }))).toBe(false);
+    await expect(runner.transaction((r) => r.ledger.move({ debit: 'a', credit: 'a', amount: 1, kind: 'pay', reference: 'z' }))).rejects.toBeInstanceOf(LedgerError);
+    await expect(runner.transaction((r) => r.ledger.move({ debit: 'a', credit: 'b', amount: 0, kind: 'pay', reference: 'z' }))).rejects.toBeInstanceOf(LedgerError);
+    expect(await runner.transaction(async (r) => [await r.ledger.balance('a'), await r.ledger.balance('b'), await r.ledger.balance('source')])).toEqual([6, 4, -10]);
+    // The database itself refuses a negative balance, whatever the code does.
+    expect(() => db.run("UPDATE accounts SET balance = -1 WHERE name = 'a'")).toThrow(/CHECK constraint/);
+    db.close();
+  });
+});
+
+describe('secret files', () => {
+  it('creates the key and the admin token 0600, and refuses them once others may read them', () => {
+    const dir = fresh();
+    mkdirSync(dir);
+    const key = loadOrCreateServiceKey(dir);
+    const token = loadOrCreateAdminToken(dir);
+    expect(statSync(join(dir, 'key.pem')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'admin-token')).mode & 0o777).toBe(0o600);
+    expect(loadOrCreateServiceKey(dir).publicKey).toEqual(key.publicKey);
+    expect(loadOrCreateAdminToken(dir)).toBe(token);
+    chmodSync(join(dir, 'key.pem'), 0o644);
+    expect(() => loadOrCreateServiceKey(dir)).toThrow(KeyFileError);
+    chmodSync(join(dir, 'admin-token'), 0o640);
+    expect(() => loadOrCreateAdminToken(dir)).toThrow(/chmod 600/);
+  });
+
+  it('refuses a key file that holds no P-256 key', () => {
+    const dir = fresh();
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'key.pem'), 'not a key', { mode: 0o600 });
+    expect(() => loadOrCreateServiceKey(dir)).toThrow(/does not hold an ECDSA P-256 private key/);
+  });
+});
