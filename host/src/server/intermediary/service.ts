@@ -49,6 +49,7 @@ import { type Anomaly, appliedResultOrderSeq, decideOrders, detectAnomalies, typ
 import { Books, CLEARING, CLEARING_STATES, Outgoing, online, PENDING_OUT_STATES, POSITION, shadow, TREASURY } from './settlement.ts';
 import type { CardRow, IntermediaryRepositories, OrderRow } from './store.ts';
 import { crashPoint } from '../crash-points.ts';
+import { sharedVerifyPool } from '../verify-pool.ts';
 
 export interface IntermediaryConfig {
   id: number;
@@ -112,6 +113,16 @@ function policyHex(policy: Policy): string {
   return toHex(encodePolicy(policy));
 }
 
+/** A record's signature still to verify, and what the record's check is when it verifies and when it does not. */
+interface SignatureToCheck {
+  signed: Signed<unknown>;
+  key: Uint8Array;
+  verified: RecordCheck;
+  refused: RecordCheck;
+}
+
+type PendingRecordCheck = SignatureToCheck | RecordCheck;
+
 export class IntermediaryService {
   readonly outbox: OutboxDelivery<IntermediaryRepositories>;
   private readonly books: Books;
@@ -120,6 +131,7 @@ export class IntermediaryService {
   private readonly syncLock = new KeyedLock();
   private readonly directoryPool = connectionPool(8);
   private certificateValue: IntermediaryCertificate | undefined;
+  private readonly verifier = sharedVerifyPool();
 
   constructor(
     private readonly runner: TransactionRunner<IntermediaryRepositories>,
@@ -638,12 +650,17 @@ export class IntermediaryService {
       return JSON.parse(facts.prior.answer) as SyncAnswer;
     }
     if (card.status === 'closed') throw conflict('card-closed', 'The card is terminated and closed; its money is in the online wallet.');
-    const cardKey = fromHex(card.publicKey);
-    if (!verifySignedStructure(report, cardKey)) throw badRequest('bad-signature', "The report's signature does not verify with the card's key.");
-
-    // Every record's signature, with the key of whoever signed it.
-    const recordChecks: RecordCheck[] = [];
-    for (const [i, record] of records.entries()) recordChecks.push(await this.checkRecord(record, i, card, facts.localPayers, facts.orderMatches[i]));
+    // Every signature of the sync in one batch, verified off the event loop: the report's with the card's key, each
+    // record's with the key of whoever signed it.
+    const pending: PendingRecordCheck[] = [];
+    for (const [i, record] of records.entries()) pending.push(await this.recordSignature(record, i, card, facts.localPayers, facts.orderMatches[i]));
+    const signed = pending.filter((p): p is SignatureToCheck => 'signed' in p);
+    const [reportValid, ...valid] = await this.verifier.verifyAll([
+      { signature: report.signature, body: report.body, publicKey: fromHex(card.publicKey) },
+      ...signed.map((p) => ({ signature: p.signed.signature, body: p.signed.body, publicKey: p.key })),
+    ]);
+    if (!reportValid) throw badRequest('bad-signature', "The report's signature does not verify with the card's key.");
+    const recordChecks: RecordCheck[] = pending.map((p) => ('signed' in p ? (valid[signed.indexOf(p)] ? p.verified : p.refused) : p));
 
     const anomalies = detectAnomalies({
       report: report.value,
@@ -675,20 +692,28 @@ export class IntermediaryService {
     return this.answerSynchronised(cardId, report, records.length, reportHex, evidence);
   }
 
-  private async checkRecord(record: LogRecord, index: number, card: CardRow, localPayers: Map<string, CardRow>, orderMatch: boolean): Promise<RecordCheck> {
+  /** What decides a record: a signature to verify (and the outcome either way), or an outcome already known. */
+  private async recordSignature(record: LogRecord, index: number, card: CardRow, localPayers: Map<string, CardRow>, orderMatch: boolean): Promise<PendingRecordCheck> {
     const cardKey = fromHex(card.publicKey);
+    const check = (signed: Signed<unknown>, key: Uint8Array, refused: string, verified: RecordCheck = { ok: true }): SignatureToCheck => ({
+      signed,
+      key,
+      verified,
+      refused: { ok: false, kind: 'bad-signature', detail: refused },
+    });
     switch (record.kind) {
       case 'OUTGOING':
-        return verifySignedStructure(recordTransaction(record), cardKey) ? { ok: true } : { ok: false, kind: 'bad-signature', detail: `Record ${index} (OUTGOING) does not verify with the card's key.` };
+        return check(recordTransaction(record), cardKey, `Record ${index} (OUTGOING) does not verify with the card's key.`);
       case 'DECLINED':
-        return verifySignedStructure(recordDecline(record), cardKey) ? { ok: true } : { ok: false, kind: 'bad-signature', detail: `Record ${index} (DECLINED) does not verify with the card's key.` };
+        return check(recordDecline(record), cardKey, `Record ${index} (DECLINED) does not verify with the card's key.`);
       case 'TOP_UP':
-      case 'DEFUND': {
-        if (!verifySignedStructure(orderRecordInstruction(record, fromHex(card.id)), this.key.publicKey)) {
-          return { ok: false, kind: 'bad-signature', detail: `Record ${index} (${record.kind}) does not carry this intermediary's signature.` };
-        }
-        return orderMatch ? { ok: true } : { ok: false, kind: 'order-mismatch', detail: `Record ${index} (${record.kind} number ${record.orderSeq}, ${record.amount} öre) matches no order this intermediary issued.` };
-      }
+      case 'DEFUND':
+        return check(
+          orderRecordInstruction(record, fromHex(card.id)),
+          this.key.publicKey,
+          `Record ${index} (${record.kind}) does not carry this intermediary's signature.`,
+          orderMatch ? { ok: true } : { ok: false, kind: 'order-mismatch', detail: `Record ${index} (${record.kind} number ${record.orderSeq}, ${record.amount} öre) matches no order this intermediary issued.` },
+        );
       case 'INCOMING': {
         const tx = record.transaction;
         const payerId = cardIdHex(tx.payerId);
@@ -700,7 +725,7 @@ export class IntermediaryService {
           payerKey = await this.foreignCardKey(payerId, tx.payerIntermediary);
         }
         if (!payerKey) return { ok: false, kind: 'unknown-key', detail: `Record ${index} (INCOMING) is paid by card ${payerId}, unknown to its intermediary ${tx.payerIntermediary}.` };
-        return verifySignedStructure(recordTransaction(record), payerKey) ? { ok: true } : { ok: false, kind: 'bad-signature', detail: `Record ${index} (INCOMING) does not verify with the payer card's key.` };
+        return check(recordTransaction(record), payerKey, `Record ${index} (INCOMING) does not verify with the payer card's key.`);
       }
     }
   }
