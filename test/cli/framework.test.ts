@@ -185,7 +185,7 @@ describe('the real command table', () => {
   it('has a group entry for every command group, and no two commands with one path', () => {
     const paths = TABLE.commands.map((c) => c.path.join(' '));
     expect(new Set(paths).size).toBe(paths.length);
-    for (const c of TABLE.commands) {
+    for (const c of TABLE.commands.filter((command) => command.path.length > 1)) {
       expect(TABLE.groups.some((g) => g.path.join(' ') === c.path.slice(0, -1).join(' ')), c.path.join(' ')).toBe(true);
     }
   });

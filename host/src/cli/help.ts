@@ -132,7 +132,8 @@ export function rootHelp(table: CommandTable): string {
     `       ${PROGRAM} <group> <command> --help`,
     `       ${PROGRAM} help <group> [<command>]`,
   ];
-  const groups = nextWords(table, []).map((word) => {
+  // Top-level commands (`ekrona pay-online`) are listed with the commands only.
+  const groups = nextWords(table, []).filter((word) => findCommand(table, [word]) === undefined).map((word) => {
     const group = table.groups.find((g) => g.path.length === 1 && g.path[0] === word);
     return [word, group?.summary ?? ''] as [string, string];
   });

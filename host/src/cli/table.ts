@@ -3,8 +3,10 @@
 
 import type { CommandTable } from './command.ts';
 import { otpCodes, otpGroup, otpVerify } from './commands/otp.ts';
+import { otpDeviceAdd, otpDeviceGroup, otpDeviceList, otpDeviceRemove } from './commands/otp-registry.ts';
+import { payOnline } from './commands/pay-online.ts';
 
 export const TABLE: CommandTable = {
-  groups: [otpGroup],
-  commands: [otpCodes, otpVerify],
+  groups: [otpGroup, otpDeviceGroup],
+  commands: [otpCodes, otpVerify, otpDeviceAdd, otpDeviceList, otpDeviceRemove, payOnline],
 };

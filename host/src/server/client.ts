@@ -44,6 +44,7 @@ import type { CardIssuer, DefundAuthority, InstructionSigner, IntermediaryDirect
 import { type SyncOutcome, synchronise } from '../flows/sync.ts';
 import type { CardTransport } from '../transport/card-transport.ts';
 import { HttpFailure, requestJson } from './http/json-http.ts';
+import type { GeneratedOtpDevice, OnlinePayment, OnlinePaymentRequest, OtpDeviceAddDetails, OtpDeviceDetails, OtpDevicePatchDetails, OtpDevicesSummary } from './merchant-api.ts';
 
 /** A service refused the request: `status` (4xx/5xx), `code` ("order-open") and the service's one-sentence reason. */
 export class ServiceRequestError extends Error {
@@ -78,7 +79,7 @@ class Api {
     private readonly timeoutMs = 30_000,
   ) {}
 
-  async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, options: CallOptions = {}): Promise<T> {
+  async call<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options: CallOptions = {}): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
@@ -270,6 +271,40 @@ export class IntermediaryClient {
   }
   reportLost(cardId: string): Promise<CardView> {
     return this.api.call('POST', `/cards/${cardId}/lost`);
+  }
+
+  // merchants (docs/TOTP.md): the OTP device registry of the token's user; with `merchant` (a user id), that
+  // merchant's through /instances/{merchant} (the admin token, or the merchant's own)
+  private privatePath(merchant: string | undefined, rest: string): string {
+    return `${merchant === undefined ? '' : `/instances/${encodeURIComponent(merchant)}`}/private/otp-devices${rest}`;
+  }
+  /** Registers a device: undefined (204) when `otp_key` is given, else the generated key (shown this once). */
+  async addOtpDevice(details: OtpDeviceAddDetails, merchant?: string): Promise<GeneratedOtpDevice | undefined> {
+    return (await this.api.call<GeneratedOtpDevice | undefined>('POST', this.privatePath(merchant, ''), { body: details })) ?? undefined;
+  }
+  otpDevices(merchant?: string): Promise<OtpDevicesSummary> {
+    return this.api.call('GET', this.privatePath(merchant, ''));
+  }
+  /** A device (never its key); with `faketime`/`price`, the `otp_code` a payment at that time for that price would carry. */
+  otpDevice(deviceId: string, query: { faketime?: number; price?: string } = {}, merchant?: string): Promise<OtpDeviceDetails> {
+    const params = new URLSearchParams();
+    if (query.faketime !== undefined) params.set('faketime', String(query.faketime));
+    if (query.price !== undefined) params.set('price', query.price);
+    const search = params.size > 0 ? `?${params.toString()}` : '';
+    return this.api.call('GET', this.privatePath(merchant, `/${encodeURIComponent(deviceId)}${search}`));
+  }
+  async updateOtpDevice(deviceId: string, patch: OtpDevicePatchDetails, merchant?: string): Promise<void> {
+    await this.api.call('PATCH', this.privatePath(merchant, `/${encodeURIComponent(deviceId)}`), { body: patch });
+  }
+  async deleteOtpDevice(deviceId: string, merchant?: string): Promise<void> {
+    await this.api.call('DELETE', this.privatePath(merchant, `/${encodeURIComponent(deviceId)}`));
+  }
+  /** Pays a merchant from the token's user's online wallet; the same idempotency key answers the same payment. */
+  payOnline(request: OnlinePaymentRequest, idempotencyKey: string = randomUUID()): Promise<OnlinePayment> {
+    return this.api.call('POST', '/online-payments', { body: request, idempotencyKey });
+  }
+  onlinePayment(paymentId: string): Promise<OnlinePayment> {
+    return this.api.call('GET', `/online-payments/${encodeURIComponent(paymentId)}`);
   }
 }
 

@@ -17,9 +17,11 @@ import { CentralBankService } from './central-bank/service.ts';
 import { type CentralBankRepositories, centralBankRepositories } from './central-bank/store.ts';
 import { SqliteDatabase, SqliteTransactions } from './db/sqlite.ts';
 import { createApp, requireAdmin } from './http/app.ts';
+import { MerchantService } from './intermediary/merchant.ts';
+import { merchantRoutes } from './intermediary/merchant-routes.ts';
+import { type MerchantRepositories, merchantRepositories } from './intermediary/merchant-store.ts';
 import { intermediaryRoutes } from './intermediary/routes.ts';
 import { IntermediaryService } from './intermediary/service.ts';
-import { type IntermediaryRepositories, intermediaryRepositories } from './intermediary/store.ts';
 import { loadOrCreateAdminToken, loadOrCreateServiceKey } from './keys.ts';
 
 export interface CentralBankSettings {
@@ -101,6 +103,8 @@ export interface StartOptions {
   outboxIntervalMs?: number;
   /** Called with errors answered 500 (for logs). */
   onInternalError?: (error: unknown) => void;
+  /** The clock of an intermediary's online payments and OTP device codes (ms since 1970; tests pin it). Default Date.now. */
+  now?: () => number;
 }
 
 async function listen(app: FastifyInstance, dir: string, settings: ServiceSettings): Promise<string> {
@@ -148,7 +152,8 @@ export async function startIntermediary(dir: string, options: StartOptions = {})
   const key = loadOrCreateServiceKey(dir);
   const adminToken = loadOrCreateAdminToken(dir);
   const db = SqliteDatabase.open(join(dir, 'db.sqlite'), { migrations: migrationsOf('intermediary') });
-  const runner = new SqliteTransactions<IntermediaryRepositories>(db, intermediaryRepositories(db));
+  // The intermediary's repositories plus the merchants' (OTP devices, online payments), on one runner.
+  const runner = new SqliteTransactions<MerchantRepositories>(db, merchantRepositories(db));
   const service = new IntermediaryService(runner, key, {
     id: settings.id,
     name: settings.name,
@@ -160,6 +165,7 @@ export async function startIntermediary(dir: string, options: StartOptions = {})
   await service.init();
   const app = createApp({ onInternalError: (e) => options.onInternalError?.(e) });
   intermediaryRoutes(app, service, adminToken);
+  merchantRoutes(app, new MerchantService(runner, service, { now: options.now }), service, adminToken);
   app.get('/admin/stats', { preHandler: async (request) => requireAdmin(request, adminToken) }, async () => ({ ...runner.stats, statements: db.statementsRun }));
   const url = await listen(app, dir, settings);
   service.outbox.start(options.outboxIntervalMs ?? 500);

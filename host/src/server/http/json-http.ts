@@ -28,7 +28,7 @@ export interface JsonResponse {
 }
 
 export interface JsonRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Full URL: `http://127.0.0.1:8040/cards/...`. */
   url: string;
   headers?: Record<string, string>;

@@ -284,6 +284,15 @@ export class IntermediaryService {
     return out.flush(r, this.now());
   }
 
+  /**
+   * Money reached `userId`'s online wallet from outside this class (an online payment to a merchant, merchant.ts):
+   * as after a deposit, the payments of the user's refunded cards that wait for it go out. Call inside the
+   * transaction that credited the wallet; deliver the answer with `outbox.deliver` after the commit.
+   */
+  creditedOnline(r: IntermediaryRepositories, userId: string): Promise<OutboxMessage[]> {
+    return this.fundRefundedCards(r, userId);
+  }
+
   async userView(userId: string): Promise<UserView> {
     return this.runner.transaction(async (r) => {
       const user = await r.users.get(userId);
