@@ -41,6 +41,14 @@ describe('migrations', () => {
     again.close();
   });
 
+  it('keeps the database and its WAL files readable by the owner only', () => {
+    const path = join(fresh(), 'db.sqlite');
+    const db = SqliteDatabase.open(path, { migrations: migrations('CREATE TABLE a (x INTEGER);') });
+    db.run('INSERT INTO a VALUES (1)');
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect(statSync(file).mode & 0o777, file).toBe(0o600);
+    db.close();
+  });
+
   it('refuses a database written by newer code', () => {
     const path = join(fresh(), 'db.sqlite');
     SqliteDatabase.open(path, { migrations: migrations('CREATE TABLE a (x INTEGER);', 'CREATE TABLE b (y INTEGER);') }).close();

@@ -16,7 +16,7 @@
 // (network, timers) while it runs: the connection is busy for everyone until it finishes.
 
 import Database from 'better-sqlite3';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export class DatabaseError extends Error {
@@ -81,6 +81,9 @@ export class SqliteDatabase {
     } catch (cause) {
       throw new DatabaseError(`The database ${path} cannot be opened: ${(cause as Error).message}`);
     }
+    // The database holds tokens' hashes and device keys: owner only, set before WAL mode creates its -wal and -shm
+    // files (SQLite gives them the database's permissions).
+    if (path !== ':memory:') chmodSync(path, 0o600);
     const db = new SqliteDatabase(connection);
     try {
       connection.pragma('journal_mode = WAL');
