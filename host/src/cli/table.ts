@@ -5,8 +5,32 @@ import type { CommandTable } from './command.ts';
 import { otpCodes, otpGroup, otpVerify } from './commands/otp.ts';
 import { otpDeviceAdd, otpDeviceGroup, otpDeviceList, otpDeviceRemove } from './commands/otp-registry.ts';
 import { payOnline } from './commands/pay-online.ts';
+import { cardDefund, cardGroup, cardPay, cardPersonalise, cardStatus, cardSync, cardTopUp } from './commands/card.ts';
+import { audit, networkDown, networkGroup, networkStatus, networkUp, serve } from './commands/network.ts';
+import { userCreate, userDeposit, userGroup, userShow } from './commands/user.ts';
 
 export const TABLE: CommandTable = {
-  groups: [otpGroup, otpDeviceGroup],
-  commands: [otpCodes, otpVerify, otpDeviceAdd, otpDeviceList, otpDeviceRemove, payOnline],
+  groups: [networkGroup, userGroup, cardGroup, otpGroup, otpDeviceGroup],
+  commands: [
+    networkUp,
+    networkDown,
+    networkStatus,
+    serve,
+    audit,
+    userCreate,
+    userDeposit,
+    userShow,
+    cardPersonalise,
+    cardStatus,
+    cardTopUp,
+    cardPay,
+    cardSync,
+    cardDefund,
+    otpCodes,
+    otpVerify,
+    otpDeviceAdd,
+    otpDeviceList,
+    otpDeviceRemove,
+    payOnline,
+  ],
 };

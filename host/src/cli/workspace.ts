@@ -1,0 +1,153 @@
+// The network folder the CLI works in (`--dir`, default `.ekrona`, env EKRONA_DIR), and what it keeps there:
+//
+//   network.json            written by `ekrona network up` (0600: it holds the admin tokens)
+//   users/<name>.json       a user of an intermediary: { userId, token, intermediaryUrl, intermediary } (0600)
+//   cards/<name>.json       a card: { name, user, role, cardId, intermediary, reader? }
+//   cards/<name>.state      a simulated card's persistent memory (the runner's state file: its EEPROM)
+//
+// A simulated card is loaded from its state file by a runner started for the command and saved after every APDU;
+// a card named with a reader (`--reader`) is the physical card in that PC/SC reader.
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { WALLET_AID, WALLET_APPLET_CLASS } from '../codec/commands.ts';
+import { selectWallet } from '../flows/card.ts';
+import type { NetworkFile } from '../server/network.ts';
+import { KeyFileError, readSecretFile, writeSecretFile } from '../server/keys.ts';
+import type { CardTransport } from '../transport/card-transport.ts';
+import type { CommandContext, OptionSpec } from './command.ts';
+import { CliError, UsageError } from './errors.ts';
+import { DEFAULT_DIR, DIR_ENV, readUserFile, userFilePath } from './network-context.ts';
+
+export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export const DIR_OPTION: OptionSpec = {
+  name: 'dir',
+  type: 'string',
+  placeholder: 'folder',
+  description: 'the network folder (network.json, users/, cards/)',
+  env: DIR_ENV,
+  default: DEFAULT_DIR,
+};
+
+/** A name option's value checked (users and cards are files: letters, digits, '.', '_', '-'). */
+export function parseName(text: string, label: string): string {
+  if (!NAME.test(text)) throw new UsageError(`${label} must be 1 to 64 letters, digits, '.', '_' or '-' (not starting with a symbol), got '${text}'`);
+  return text;
+}
+
+export function workspaceDir(ctx: CommandContext): string {
+  return resolve(ctx.string('dir') ?? DEFAULT_DIR);
+}
+
+/** network.json of a running (or stopped) local network. */
+export function readNetwork(dir: string): NetworkFile {
+  const path = join(dir, 'network.json');
+  if (!existsSync(path)) throw new CliError(`there is no network in ${dir}: start one with 'ekrona network up --dir ${dir}'`);
+  let text: string;
+  try {
+    text = readSecretFile(path);
+  } catch (error) {
+    if (error instanceof KeyFileError) throw new CliError(`the network file: ${error.message}`, { cause: error });
+    throw error;
+  }
+  return JSON.parse(text) as NetworkFile;
+}
+
+export function intermediaryOf(network: NetworkFile, id: number): NetworkFile['intermediaries'][number] {
+  const entry = network.intermediaries.find((im) => im.id === id);
+  if (!entry) throw new CliError(`the network in ${network.dir} has no intermediary ${id} (it has ${network.intermediaries.map((im) => im.id).join(', ')})`);
+  return entry;
+}
+
+export interface UserFile {
+  userId: string;
+  token: string;
+  intermediaryUrl: string;
+  intermediary: number;
+}
+
+export function saveUser(dir: string, name: string, user: UserFile): string {
+  const path = userFilePath(dir, name);
+  if (existsSync(path)) throw new CliError(`the user '${name}' already exists in ${dir} (${path})`);
+  mkdirSync(join(dir, 'users'), { recursive: true, mode: 0o700 });
+  writeSecretFile(path, `${JSON.stringify(user, null, 2)}\n`);
+  return path;
+}
+
+/** A saved user: its file as `ekrona user create` wrote it. */
+export function loadUser(dir: string, name: string): UserFile {
+  readUserFile(dir, name); // checks the name, the file's mode and its fields, with the messages of network-context
+  return JSON.parse(readSecretFile(userFilePath(dir, name))) as UserFile;
+}
+
+// ------------------------------------------------------------------------------------------------- cards
+
+export interface CardFile {
+  name: string;
+  user: string;
+  role: 'USER' | 'MERCHANT';
+  /** Hex, 8 bytes. */
+  cardId: string;
+  intermediary: number;
+  /** The PC/SC reader of a physical card; absent for a simulated card. */
+  reader?: string;
+}
+
+const cardsDir = (dir: string) => join(dir, 'cards');
+const cardFilePath = (dir: string, name: string) => join(cardsDir(dir), `${name}.json`);
+const stateFilePath = (dir: string, name: string) => join(cardsDir(dir), `${name}.state`);
+
+export function cardExists(dir: string, name: string): boolean {
+  return existsSync(cardFilePath(dir, name));
+}
+
+export function loadCard(dir: string, name: string): CardFile {
+  const path = cardFilePath(dir, name);
+  if (!existsSync(path)) {
+    const known = existsSync(cardsDir(dir)) ? readdirSync(cardsDir(dir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)) : [];
+    throw new CliError(`there is no card '${name}' in ${dir}${known.length ? ` (cards: ${known.join(', ')})` : ''}: personalise one with 'ekrona card personalise'`);
+  }
+  return JSON.parse(readFileSync(path, 'utf8')) as CardFile;
+}
+
+export function saveCard(dir: string, card: CardFile): void {
+  mkdirSync(cardsDir(dir), { recursive: true, mode: 0o700 });
+  writeFileSync(cardFilePath(dir, card.name), `${JSON.stringify(card, null, 2)}\n`);
+}
+
+/**
+ * Opens a card and selects the wallet: a simulated card from its state file (`blank`: a new card with the wallet
+ * applet installed, refused when the state file exists), or the card in `reader`.
+ */
+export async function openCard(dir: string, name: string, options: { reader?: string; blank?: boolean } = {}): Promise<CardTransport> {
+  const { openTransport } = await import('../transport/backend.ts');
+  let transport: CardTransport;
+  if (options.reader !== undefined) {
+    transport = await openTransport({ kind: 'pcsc', reader: options.reader });
+  } else {
+    const stateFile = stateFilePath(dir, name);
+    if (options.blank && existsSync(stateFile)) throw new CliError(`the card '${name}' already exists in ${dir} (${stateFile})`);
+    if (!options.blank && !existsSync(stateFile)) throw new CliError(`the simulated card '${name}' has no memory file ${stateFile}`);
+    mkdirSync(cardsDir(dir), { recursive: true, mode: 0o700 });
+    transport = await openTransport({ kind: 'sim', card: name, stateFile, install: [{ className: WALLET_APPLET_CLASS, aid: WALLET_AID }] });
+  }
+  try {
+    await selectWallet(transport);
+  } catch (error) {
+    await transport.close();
+    throw error;
+  }
+  return transport;
+}
+
+/** Runs `body` with the saved card open; closes it (and its runner) whatever happens. */
+export async function withCard<T>(dir: string, name: string, body: (card: CardTransport, file: CardFile) => Promise<T>): Promise<T> {
+  const file = loadCard(dir, name);
+  const transport = await openCard(dir, name, file.reader !== undefined ? { reader: file.reader } : {});
+  try {
+    return await body(transport, file);
+  } finally {
+    await transport.close();
+  }
+}
