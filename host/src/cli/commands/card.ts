@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROLE, STATE } from '../../codec/protocol-constants.ts';
 import { readStatus } from '../../flows/card.ts';
+import type { IntermediaryClient, OrderSigner } from '../../server/client.ts';
 import type { Command, CommandContext, Group } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { formatOre } from '../money.ts';
@@ -47,6 +48,22 @@ async function userClient(dir: string, name: string) {
   const user = loadUser(dir, name);
   const { IntermediaryClient } = await import('../../server/client.ts');
   return { user, client: new IntermediaryClient(user.intermediaryUrl, { token: user.token }) };
+}
+
+/**
+ * Resumes the card's open order of the signer's kind, when there is one: an order the intermediary signed and the
+ * card did not apply stays open (its money reserved) until the card applies it, so running the same command again
+ * applies it. An open order of another amount is named in the refusal. Answers the signer, ready for the flow.
+ */
+async function resumeOpenOrder<S extends Pick<OrderSigner<'TOP_UP' | 'DEFUND'>, 'kind' | 'amount' | 'orderId'>>(client: IntermediaryClient, cardId: string, signer: S): Promise<S> {
+  const open = (await client.orders(cardId)).find((o) => o.kind === signer.kind && o.state === 'open');
+  if (open === undefined) return signer;
+  if (open.amount !== signer.amount) {
+    const what = signer.kind === 'TOP_UP' ? 'top-up' : 'de-fund';
+    throw new CliError(`the card has an open ${what} order of ${formatOre(open.amount)} (order ${open.orderId}) that it has not applied yet: apply it first with --amount SEK:${(open.amount / 100).toFixed(2)}`);
+  }
+  signer.orderId = open.orderId;
+  return signer;
 }
 
 const stateName = (state: number) => (state === STATE.ACTIVE ? 'ACTIVE' : state === STATE.BLOCKED ? 'BLOCKED' : state === STATE.TERMINATED ? 'TERMINATED' : `state ${state}`);
@@ -152,8 +169,15 @@ export const cardTopUp: Command = {
     const { topUpOrder } = await import('../../server/client.ts');
     const { topUp } = await import('../../flows/instructions.ts');
     const balance = await withCard(dir, name, async (card) => {
+      // What the card would refuse is refused here, before the intermediary reserves anything for an order.
+      const status = await readStatus(card);
+      if (status.balance + status.openAmount + ore > status.policy.maxBalance) {
+        throw new CliError(
+          `the card would hold more than its policy's maximum of ${formatOre(status.policy.maxBalance)}: it holds ${formatOre(status.balance)}${status.openAmount ? ` and its open requests reserve ${formatOre(status.openAmount)}` : ''}; nothing was ordered`,
+        );
+      }
       try {
-        const applied = await topUp(card, topUpOrder(client, ore));
+        const applied = await topUp(card, await resumeOpenOrder(client, file.cardId, topUpOrder(client, ore)));
         if (!applied) throw new CliError('the intermediary signed no top-up for the card (its order was already applied); nothing changed');
       } catch (error) {
         throw serviceFailure(error, `the top-up of ${formatOre(ore)} failed`);
@@ -180,8 +204,14 @@ export const cardDefund: Command = {
     const { defundOrder } = await import('../../server/client.ts');
     const { defund } = await import('../../flows/instructions.ts');
     const balance = await withCard(dir, name, async (card) => {
+      // What the card would refuse is refused here, before the intermediary opens an order.
+      const status = await readStatus(card);
+      if (status.payments + status.receivedCount > 0) {
+        throw new CliError(`the card holds ${status.payments + status.receivedCount} offline payments not yet synchronised: run 'ekrona card sync --card ${name}' first; nothing was ordered`);
+      }
+      if (ore > status.balance) throw new CliError(`the card holds only ${formatOre(status.balance)}; nothing was ordered`);
       try {
-        const confirmation = await defund(card, defundOrder(client, ore), { pin });
+        const confirmation = await defund(card, await resumeOpenOrder(client, file.cardId, defundOrder(client, ore)), { pin });
         if (!confirmation) throw new CliError('the intermediary signed no de-fund for the card; nothing changed');
       } catch (error) {
         throw serviceFailure(error, `the de-fund of ${formatOre(ore)} failed`);

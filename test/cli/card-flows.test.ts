@@ -1,0 +1,193 @@
+// The pilot's flows from the command line, as a user types them (docs/CLI.md): `ekrona network up` starts the real
+// services, `ekrona user ...` and `ekrona card ...` drive them and simulated cards kept in the network folder, and
+// `ekrona audit` checks conservation. Bad input gets one line naming what is wrong, exit 2 (usage) or 1 (refused),
+// and changes nothing: the same flow then succeeds.
+
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryIo } from '../../host/src/cli/output.ts';
+import { runCli } from '../../host/src/cli/run.ts';
+import { IntermediaryClient } from '../../host/src/server/client.ts';
+import { runDemo } from '../../scripts/demo.ts';
+
+let dir: string;
+
+async function ekrona(line: string, env: Record<string, string> = {}) {
+  const io = memoryIo({ env: { EKRONA_DIR: dir, ...env } });
+  const code = await runCli(line.split(' '), io);
+  return { code, stdout: io.stdoutText(), stderr: io.stderrText() };
+}
+
+/** Runs a command that must succeed; answers its stdout. */
+async function ok(line: string): Promise<string> {
+  const result = await ekrona(line);
+  if (result.code !== 0) throw new Error(`'ekrona ${line}' failed (${result.code}): ${result.stderr}`);
+  return result.stdout;
+}
+
+const cardJson = async (name: string) => JSON.parse(await ok(`card status --card ${name} --json`)) as { card: { balance: number; payments: number }; intermediary: { shadow: number } };
+const onlineOf = async (user: string) => (JSON.parse(await ok(`user show --user ${user} --json`)) as { online: number }).online;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ekrona-cli-flows-'));
+  await ok('network up');
+  await ok('user create --name alice --intermediary 1');
+  await ok('user create --name bob --intermediary 2');
+  await ok('user create --name shop --intermediary 2');
+  await ok('user deposit --user alice --amount SEK:300');
+  await ok('card personalise --card alice-card --user alice --pin 1234');
+  await ok('card personalise --card bob-card --user bob --pin 2345');
+  await ok('card personalise --card till --user shop --role MERCHANT --pin 9999');
+}, 60_000);
+
+afterAll(async () => {
+  if (dir && existsSync(join(dir, 'network.json'))) await ekrona('network down');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('ekrona network, user and card', () => {
+  it('network status finds the three services up', async () => {
+    const out = await ok('network status');
+    expect(out.match(/ up$/gm)).toHaveLength(3);
+  });
+
+  it('user create saves the token owner-only, and refuses a name already taken without creating anyone', async () => {
+    const file = join(dir, 'users', 'alice.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const before = readFileSync(file, 'utf8');
+    const again = await ekrona('user create --name alice --intermediary 2');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/the user 'alice' already exists/);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('user deposit refuses a malformed amount, too many decimals and another currency (exit 2), moving nothing', async () => {
+    const before = await onlineOf('alice');
+    for (const [amount, reason] of [
+      ['12,50', /--amount/],
+      ['SEK:1.005', /too many decimals|at most 2 decimals|decimals/],
+      ['EUR:10', /must be in SEK/],
+    ] as const) {
+      const result = await ekrona(`user deposit --user alice --amount ${amount}`);
+      expect(result.code, amount).toBe(2);
+      expect(result.stderr.trim().split('\n'), amount).toHaveLength(1);
+      expect(result.stderr, amount).toMatch(reason);
+    }
+    expect(await onlineOf('alice')).toBe(before);
+  });
+
+  it('card topup beyond the online wallet is refused and changes neither the card nor the wallet', async () => {
+    const online = await onlineOf('alice');
+    const card = await cardJson('alice-card');
+    const result = await ekrona('card topup --card alice-card --amount SEK:2000');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^ekrona: the top-up of SEK 2 000.00 failed: The online wallet does not hold that much \(409 online-short\)/);
+    expect(await onlineOf('alice')).toBe(online);
+    expect((await cardJson('alice-card')).card.balance).toBe(card.card.balance);
+  });
+
+  it("card topup beyond the card's maximum balance is refused before anything is ordered", async () => {
+    await ok('user deposit --user alice --amount SEK:3000');
+    const online = await onlineOf('alice');
+    const result = await ekrona('card topup --card alice-card --amount SEK:3000.01');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/more than its policy's maximum of SEK 3 000.00: it holds SEK 0.00; nothing was ordered/);
+    expect(await onlineOf('alice')).toBe(online);
+  });
+
+  it('card topup loads the card from the online wallet', async () => {
+    const online = await onlineOf('alice');
+    expect(await ok('card topup --card alice-card --amount SEK:200')).toMatch(/topped up SEK 200.00: alice-card holds SEK 200.00/);
+    expect(await onlineOf('alice')).toBe(online - 200_00);
+  });
+
+  it('card topup applies an order left open (signed, not applied), and names it when another amount is asked', async () => {
+    const user = JSON.parse(readFileSync(join(dir, 'users', 'bob.json'), 'utf8')) as { intermediaryUrl: string; token: string };
+    await ok('user deposit --user bob --amount SEK:50');
+    const cardId = (JSON.parse(await ok('card status --card bob-card --json')) as { card: { cardId: string } }).card.cardId;
+    await new IntermediaryClient(user.intermediaryUrl, { token: user.token }).createOrder(cardId, 'TOP_UP', 20_00);
+    const other = await ekrona('card topup --card bob-card --amount SEK:10');
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/open top-up order of SEK 20.00 \(order \d+\) that it has not applied yet: apply it first with --amount SEK:20.00/);
+    expect(await ok('card topup --card bob-card --amount SEK:20')).toMatch(/topped up SEK 20.00: bob-card holds SEK 20.00/);
+    expect(await onlineOf('bob')).toBe(30_00);
+  });
+
+  it('card pay with a wrong PIN is refused with the status word and pays nothing; with the right PIN it pays', async () => {
+    const wrong = await ekrona('card pay --from alice-card --to bob-card --amount SEK:30 --pin 0000');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/63C2|PIN/);
+    expect((await cardJson('alice-card')).card.balance).toBe(200_00);
+    expect((await cardJson('bob-card')).card.balance).toBe(20_00);
+    expect(await ok('card pay --from alice-card --to bob-card --amount SEK:30 --pin 1234 --reference GIFT')).toMatch(/alice-card paid SEK 30.00 to bob-card offline: alice-card holds SEK 170.00, bob-card holds SEK 50.00/);
+  });
+
+  it('card pay to a merchant card runs the point-of-sale flow', async () => {
+    expect(await ok('card pay --from alice-card --to till --amount SEK:45.50 --pin 1234 --reference SALE-1')).toMatch(/holds SEK 124.50, till holds SEK 45.50/);
+  });
+
+  it('card pay --decline: the recipient refuses, the payer card gets the amount back', async () => {
+    expect(await ok('card pay --from alice-card --to bob-card --amount SEK:5 --pin 1234 --decline')).toMatch(/bob-card declined .* alice-card voided it and holds SEK 124.50 again/);
+    expect((await cardJson('bob-card')).card.balance).toBe(50_00);
+  });
+
+  it('card defund is refused while payments are not synchronised, and changes nothing', async () => {
+    const online = await onlineOf('alice');
+    const result = await ekrona('card defund --card alice-card --amount SEK:10 --pin 1234');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/the card holds 3 offline payments not yet synchronised: run 'ekrona card sync --card alice-card' first; nothing was ordered/);
+    expect((await cardJson('alice-card')).card.balance).toBe(124_50);
+    expect(await onlineOf('alice')).toBe(online);
+  });
+
+  it('card sync settles every payment once, then de-fund works, and the audit balances', async () => {
+    for (const [card, pin] of [
+      ['till', '9999'],
+      ['bob-card', '2345'],
+      ['alice-card', '1234'],
+    ]) {
+      expect(await ok(`card sync --card ${card} --pin ${pin}`)).toMatch(/synchronised/);
+    }
+    expect((await cardJson('alice-card')).intermediary.shadow).toBe(124_50);
+    expect((await cardJson('bob-card')).intermediary.shadow).toBe(50_00);
+    expect((await cardJson('till')).intermediary.shadow).toBe(45_50);
+    const online = await onlineOf('alice');
+    expect(await ok('card defund --card alice-card --amount SEK:24.50 --pin 1234')).toMatch(/alice-card holds SEK 100.00/);
+    expect(await onlineOf('alice')).toBe(online + 24_50);
+    const audit = await ok('audit');
+    expect(audit).toMatch(/2 offline payments settled \(SEK 75.50\), 1 declined/);
+    expect(audit).toMatch(/money is conserved and every card is covered/);
+  });
+
+  it('names an unknown card, and a folder without a network, in one line (exit 1)', async () => {
+    const unknown = await ekrona('card status --card nobody');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^ekrona: there is no card 'nobody' in .* \(cards: .*alice-card/);
+    const empty = await ekrona(`audit --dir ${join(dir, 'nothing-here')}`);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/there is no network in .*: start one with 'ekrona network up/);
+  });
+
+  it('refuses a card name that is not a file name, and the same card on both sides (exit 2)', async () => {
+    expect((await ekrona('card status --card ../alice')).code).toBe(2);
+    const same = await ekrona('card pay --from alice-card --to alice-card --amount SEK:1 --pin 1234');
+    expect(same.code).toBe(2);
+    expect(same.stderr).toMatch(/two different cards/);
+  });
+});
+
+describe('npm run demo', () => {
+  it('tours every flow through the CLI, ends with a balanced audit, and stops its network', async () => {
+    const io = memoryIo({});
+    expect(await runDemo({ io })).toBe(0);
+    const out = io.stdoutText();
+    expect(out).toMatch(/\$ ekrona card sync --card charlie-card --pin 3456\ncharlie-card synchronised: .*pending in SEK 50.00/);
+    expect(out).toMatch(/accepted: \d{8} is the code/);
+    expect(out).toMatch(/money is conserved and every card is covered/);
+    expect(io.stderrText()).toBe('');
+    const folder = /data in (\S+);/.exec(out)![1];
+    expect(existsSync(folder)).toBe(false);
+  }, 120_000);
+});
