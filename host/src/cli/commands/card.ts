@@ -10,10 +10,9 @@ import { readStatus } from '../../flows/card.ts';
 import type { IntermediaryClient, OrderSigner } from '../../server/client.ts';
 import type { Command, CommandContext, Group } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
-import { formatOre } from '../money.ts';
+import { formatOre, parseSekAmount } from '../money.ts';
 import { serviceFailure } from '../network-context.ts';
 import { cardExists, DIR_OPTION, loadCard, loadUser, openCard, parseName, readNetwork, saveCard, withCard, workspaceDir } from '../workspace.ts';
-import { parseSekAmount } from './pay-online.ts';
 
 export const cardGroup: Group = { path: ['card'], summary: 'personalise, top up, pay, decline, sync and de-fund wallet cards' };
 

@@ -4,7 +4,8 @@
 // with its offline device (`ekrona otp verify`, or an authenticator app).
 
 import { randomUUID } from 'node:crypto';
-import { type Amount, formatAmount, parseAmount, toMinorUnits } from '../../codec/amount.ts';
+import { formatAmount } from '../../codec/amount.ts';
+import { parseSekAmount } from '../money.ts';
 import { TOTP_PERIOD_SECONDS, TOTP_WINDOW_STEPS } from '../../codec/totp.ts';
 import type { OnlinePayment } from '../../server/merchant-api.ts';
 import type { Command } from '../command.ts';
@@ -13,20 +14,7 @@ import { isUnreachable, NETWORK_EXCLUSIVE, NETWORK_OPTIONS, savedUserId, service
 import { formatTime } from '../time.ts';
 import { parseDeviceId } from './otp-registry.ts';
 
-/** The currency of the intermediaries' online wallets (counted in öre). */
-const CURRENCY = 'SEK';
-const MAX_AMOUNT = 0x7fffffff;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
-/** `SEK:12.50` -> 1250 öre; anything else is a usage error naming the option. */
-export function parseSekAmount(text: string, label: string): { amount: Amount; ore: number } {
-  const amount = parseAmount(text, label);
-  if (amount.currency !== CURRENCY) throw new UsageError(`${label} must be in ${CURRENCY} (the online wallets hold e-krona), got ${amount.currency}`);
-  const ore = toMinorUnits(amount);
-  if (ore < 1) throw new UsageError(`${label} must be at least ${CURRENCY}:0.01`);
-  if (ore > MAX_AMOUNT) throw new UsageError(`${label} must be at most ${formatAmount({ currency: CURRENCY, value: Math.floor(MAX_AMOUNT / 100), fraction: (MAX_AMOUNT % 100) * 1_000_000 }, 2)}`);
-  return { amount, ore };
-}
 
 // Digits five rows high, for the code the merchant is shown.
 const BIG: Record<string, readonly string[]> = {

@@ -7,10 +7,9 @@ import { existsSync } from 'node:fs';
 import type { UserView } from '../../server/api.ts';
 import type { Command, Group } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
-import { formatOre } from '../money.ts';
+import { formatOre, parseSekAmount } from '../money.ts';
 import { serviceFailure, userFilePath } from '../network-context.ts';
 import { DIR_OPTION, intermediaryOf, loadUser, parseName, readNetwork, saveUser, workspaceDir } from '../workspace.ts';
-import { parseSekAmount } from './pay-online.ts';
 
 export const userGroup: Group = { path: ['user'], summary: 'users of an intermediary and their online wallets' };
 
