@@ -103,16 +103,24 @@ describe('ekrona network, user and card', () => {
     expect(await onlineOf('alice')).toBe(online - 200_00);
   });
 
-  it('card topup applies an order left open (signed, not applied), and names it when another amount is asked', async () => {
+  it('card topup resumes an open order of the same amount, and cancels an unsigned one of another amount', async () => {
     const user = JSON.parse(readFileSync(join(dir, 'users', 'bob.json'), 'utf8')) as { intermediaryUrl: string; token: string };
+    const bob = new IntermediaryClient(user.intermediaryUrl, { token: user.token });
     await ok('user deposit --user bob --amount SEK:50');
     const cardId = (JSON.parse(await ok('card status --card bob-card --json')) as { card: { cardId: string } }).card.cardId;
-    await new IntermediaryClient(user.intermediaryUrl, { token: user.token }).createOrder(cardId, 'TOP_UP', 20_00);
-    const other = await ekrona('card topup --card bob-card --amount SEK:10');
-    expect(other.code).toBe(1);
-    expect(other.stderr).toMatch(/open top-up order of SEK 20.00 \(order \d+\) that it has not applied yet: apply it first with --amount SEK:20.00/);
-    expect(await ok('card topup --card bob-card --amount SEK:20')).toMatch(/topped up SEK 20.00: bob-card holds SEK 20.00/);
-    expect(await onlineOf('bob')).toBe(30_00);
+    // An interrupted run left an order that was never signed: another amount cancels it, its money back online.
+    const interrupted = await bob.createOrder(cardId, 'TOP_UP', 7_00);
+    const other = await ekrona('card topup --card bob-card --amount SEK:20');
+    expect(other.code).toBe(0);
+    expect(other.stderr).toMatch(new RegExp(`cancelled the card's unsigned top-up order of SEK 7.00 \\(order ${interrupted.orderId}\\)`));
+    expect(other.stdout).toMatch(/topped up SEK 20.00: bob-card holds SEK 20.00/);
+    // The same amount resumes the open order instead of ordering twice.
+    const open = await bob.createOrder(cardId, 'TOP_UP', 10_00);
+    expect(await ok('card topup --card bob-card --amount SEK:10')).toMatch(/bob-card holds SEK 30.00/);
+    expect((await bob.orders(cardId)).filter((o) => o.state === 'open').map((o) => o.orderId)).toEqual([open.orderId]); // applied, closed at the next sync
+    // Applied orders are not resumed: the same amount again is a new top-up.
+    expect(await ok('card topup --card bob-card --amount SEK:10')).toMatch(/bob-card holds SEK 40.00/);
+    expect(await onlineOf('bob')).toBe(10_00);
   });
 
   it('card pay with a wrong PIN is refused with the status word and pays nothing; with the right PIN it pays', async () => {
@@ -120,8 +128,8 @@ describe('ekrona network, user and card', () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/63C2|PIN/);
     expect((await cardJson('alice-card')).card.balance).toBe(200_00);
-    expect((await cardJson('bob-card')).card.balance).toBe(20_00);
-    expect(await ok('card pay --from alice-card --to bob-card --amount SEK:30 --pin 1234 --reference GIFT')).toMatch(/alice-card paid SEK 30.00 to bob-card offline: alice-card holds SEK 170.00, bob-card holds SEK 50.00/);
+    expect((await cardJson('bob-card')).card.balance).toBe(40_00);
+    expect(await ok('card pay --from alice-card --to bob-card --amount SEK:30 --pin 1234 --reference GIFT')).toMatch(/alice-card paid SEK 30.00 to bob-card offline: alice-card holds SEK 170.00, bob-card holds SEK 70.00/);
   });
 
   it('card pay to a merchant card runs the point-of-sale flow', async () => {
@@ -130,7 +138,7 @@ describe('ekrona network, user and card', () => {
 
   it('card pay --decline: the recipient refuses, the payer card gets the amount back', async () => {
     expect(await ok('card pay --from alice-card --to bob-card --amount SEK:5 --pin 1234 --decline')).toMatch(/bob-card declined .* alice-card voided it and holds SEK 124.50 again/);
-    expect((await cardJson('bob-card')).card.balance).toBe(50_00);
+    expect((await cardJson('bob-card')).card.balance).toBe(70_00);
   });
 
   it('card defund is refused while payments are not synchronised, and changes nothing', async () => {
@@ -151,7 +159,7 @@ describe('ekrona network, user and card', () => {
       expect(await ok(`card sync --card ${card} --pin ${pin}`)).toMatch(/synchronised/);
     }
     expect((await cardJson('alice-card')).intermediary.shadow).toBe(124_50);
-    expect((await cardJson('bob-card')).intermediary.shadow).toBe(50_00);
+    expect((await cardJson('bob-card')).intermediary.shadow).toBe(70_00);
     expect((await cardJson('till')).intermediary.shadow).toBe(45_50);
     const online = await onlineOf('alice');
     expect(await ok('card defund --card alice-card --amount SEK:24.50 --pin 1234')).toMatch(/alice-card holds SEK 100.00/);

@@ -50,19 +50,35 @@ async function userClient(dir: string, name: string) {
 }
 
 /**
- * Resumes the card's open order of the signer's kind, when there is one: an order the intermediary signed and the
- * card did not apply stays open (its money reserved) until the card applies it, so running the same command again
- * applies it. An open order of another amount is named in the refusal. Answers the signer, ready for the flow.
+ * Resumes the card's open order of the signer's kind, when there is one, so that running a command again after a
+ * failure applies the same order. An open order of another amount: cancelled when it was never signed (an
+ * interrupted run; nothing can apply it), else named in the refusal. A signed order the card did not apply stays
+ * open, its money reserved, until the card applies it or its order counter moves past it: the second sync from
+ * then closes it, and a top-up's money reaches the card with that sync's result.
  */
-async function resumeOpenOrder<S extends Pick<OrderSigner<'TOP_UP' | 'DEFUND'>, 'kind' | 'amount' | 'orderId'>>(client: IntermediaryClient, cardId: string, signer: S): Promise<S> {
-  const open = (await client.orders(cardId)).find((o) => o.kind === signer.kind && o.state === 'open');
+async function resumeOpenOrder<S extends Pick<OrderSigner<'TOP_UP' | 'DEFUND'>, 'kind' | 'amount' | 'orderId'>>(
+  ctx: CommandContext,
+  client: IntermediaryClient,
+  cardId: string,
+  cardOrderSeq: number,
+  signer: S,
+): Promise<S> {
+  // Orders numbered below the card's order counter were applied or can never apply: the intermediary closes them.
+  const open = (await client.orders(cardId)).find((o) => o.kind === signer.kind && o.state === 'open' && (o.orderSeq === null || o.orderSeq >= cardOrderSeq));
   if (open === undefined) return signer;
-  if (open.amount !== signer.amount) {
-    const what = signer.kind === 'TOP_UP' ? 'top-up' : 'de-fund';
-    throw new CliError(`the card has an open ${what} order of ${formatOre(open.amount)} (order ${open.orderId}) that it has not applied yet: apply it first with --amount SEK:${(open.amount / 100).toFixed(2)}`);
+  const what = signer.kind === 'TOP_UP' ? 'top-up' : 'de-fund';
+  if (open.amount === signer.amount) {
+    signer.orderId = open.orderId;
+    return signer;
   }
-  signer.orderId = open.orderId;
-  return signer;
+  if (open.orderSeq === null) {
+    await client.cancelOrder(cardId, open.orderId);
+    ctx.out.note(`cancelled the card's unsigned ${what} order of ${formatOre(open.amount)} (order ${open.orderId}), left by an interrupted run`);
+    return signer;
+  }
+  throw new CliError(
+    `the card has an open ${what} order of ${formatOre(open.amount)} (order ${open.orderId}) that it has not applied: apply it with --amount SEK:${(open.amount / 100).toFixed(2)}, or sync the card twice to close it`,
+  );
 }
 
 const stateName = (state: number) => (state === STATE.ACTIVE ? 'ACTIVE' : state === STATE.BLOCKED ? 'BLOCKED' : state === STATE.TERMINATED ? 'TERMINATED' : `state ${state}`);
@@ -176,7 +192,7 @@ export const cardTopUp: Command = {
         );
       }
       try {
-        const applied = await topUp(card, await resumeOpenOrder(client, file.cardId, topUpOrder(client, ore)));
+        const applied = await topUp(card, await resumeOpenOrder(ctx, client, file.cardId, status.orderSeq, topUpOrder(client, ore)));
         if (!applied) throw new CliError('the intermediary signed no top-up for the card (its order was already applied); nothing changed');
       } catch (error) {
         throw serviceFailure(error, `the top-up of ${formatOre(ore)} failed`);
@@ -210,7 +226,7 @@ export const cardDefund: Command = {
       }
       if (ore > status.balance) throw new CliError(`the card holds only ${formatOre(status.balance)}; nothing was ordered`);
       try {
-        const confirmation = await defund(card, await resumeOpenOrder(client, file.cardId, defundOrder(client, ore)), { pin });
+        const confirmation = await defund(card, await resumeOpenOrder(ctx, client, file.cardId, status.orderSeq, defundOrder(client, ore)), { pin });
         if (!confirmation) throw new CliError('the intermediary signed no de-fund for the card; nothing changed');
       } catch (error) {
         throw serviceFailure(error, `the de-fund of ${formatOre(ore)} failed`);
