@@ -3,7 +3,7 @@
 // `ekrona audit` checks conservation. Bad input gets one line naming what is wrong, exit 2 (usage) or 1 (refused),
 // and changes nothing: the same flow then succeeds.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -167,6 +167,46 @@ describe('ekrona network, user and card', () => {
     const audit = await ok('audit');
     expect(audit).toMatch(/2 offline payments settled \(SEK 75.50\), 1 declined/);
     expect(audit).toMatch(/money is conserved and every card is covered/);
+  });
+
+  it('one card at a time: request, pay-request and receive hand each other files; a second receive is refused', async () => {
+    const request = join(dir, 'request.json');
+    const payment = join(dir, 'payment.json');
+    expect(await ok(`card request --card bob-card --amount SEK:10 --reference BOOK --out ${request}`)).toMatch(/bob-card asks for SEK 10.00 \(request \d+\): give .*request.json to the payer/);
+    expect(await ok(`card pay-request --card alice-card --request ${request} --pin 1234 --out ${payment}`)).toMatch(/alice-card paid SEK 10.00 \(holds SEK 90.00\)/);
+    expect(await ok(`card receive --card bob-card --payment ${payment}`)).toMatch(/bob-card received SEK 10.00: it holds SEK 80.00/);
+    const again = await ekrona(`card receive --card bob-card --payment ${payment}`);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/RECEIVE refused: 9C/);
+    expect((await cardJson('bob-card')).card.balance).toBe(80_00);
+  });
+
+  it('a request file whose signed bytes were altered is refused by the payer card, which pays nothing', async () => {
+    const request = join(dir, 'request-2.json');
+    await ok(`card request --card bob-card --amount SEK:3 --out ${request}`);
+    const file = JSON.parse(readFileSync(request, 'utf8')) as { signed: string };
+    const altered = file.signed.slice(0, 40) + (file.signed[40] === '0' ? '1' : '0') + file.signed.slice(41);
+    writeFileSync(request, JSON.stringify({ ...file, signed: altered }));
+    const result = await ekrona(`card pay-request --card alice-card --request ${request} --pin 1234 --out ${join(dir, 'never.json')}`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/PAY refused: 9C/);
+    expect(existsSync(join(dir, 'never.json'))).toBe(false);
+    expect((await cardJson('alice-card')).card.balance).toBe(90_00);
+    const notAFile = await ekrona(`card pay-request --card alice-card --request ${join(dir, 'users', 'alice.json')} --pin 1234 --out ${join(dir, 'never.json')}`);
+    expect(notAFile.code).toBe(1);
+    expect(notAFile.stderr).toMatch(/is not an ekrona offline step file/);
+  });
+
+  it('one card at a time: decline and apply-decline give the payer its money back', async () => {
+    const request = join(dir, 'request-3.json');
+    await ok(`card request --card bob-card --amount SEK:4 --out ${request}`);
+    await ok(`card pay-request --card alice-card --request ${request} --pin 1234 --out ${join(dir, 'payment-3.json')}`);
+    expect((await cardJson('alice-card')).card.balance).toBe(86_00);
+    expect(await ok(`card decline --card bob-card --request ${request} --out ${join(dir, 'decline-3.json')}`)).toMatch(/bob-card declined request \d+/);
+    expect(await ok(`card apply-decline --card alice-card --decline ${join(dir, 'decline-3.json')}`)).toMatch(/alice-card voided its payment for request \d+: it holds SEK 90.00/);
+    const overwrite = await ekrona(`card request --card bob-card --amount SEK:1 --out ${request}`);
+    expect(overwrite.code).toBe(2);
+    expect(overwrite.stderr).toMatch(/exists; name another file/);
   });
 
   it('names an unknown card, and a folder without a network, in one line (exit 1)', async () => {

@@ -6,6 +6,7 @@ import { otpCodes, otpGroup, otpVerify } from './commands/otp.ts';
 import { otpDeviceAdd, otpDeviceGroup, otpDeviceList, otpDeviceRemove } from './commands/otp-registry.ts';
 import { payOnline } from './commands/pay-online.ts';
 import { cardDefund, cardGroup, cardPay, cardPersonalise, cardStatus, cardSync, cardTopUp } from './commands/card.ts';
+import { cardApplyDecline, cardDecline, cardPayRequest, cardReceive, cardRequest } from './commands/card-steps.ts';
 import { audit, networkDown, networkGroup, networkStatus, networkUp, serve } from './commands/network.ts';
 import { userCreate, userDeposit, userGroup, userShow } from './commands/user.ts';
 
@@ -24,6 +25,11 @@ export const TABLE: CommandTable = {
     cardStatus,
     cardTopUp,
     cardPay,
+    cardRequest,
+    cardPayRequest,
+    cardReceive,
+    cardDecline,
+    cardApplyDecline,
     cardSync,
     cardDefund,
     otpCodes,

@@ -16,11 +16,11 @@ import { cardExists, DIR_OPTION, loadCard, loadUser, openCard, parseName, readNe
 
 export const cardGroup: Group = { path: ['card'], summary: 'personalise, top up, pay, decline, sync and de-fund wallet cards' };
 
-const CARD_OPTION = { name: 'card', type: 'string', placeholder: 'name', description: 'a card made by ekrona card personalise', required: true, example: 'alice-card' } as const;
+export const CARD_OPTION = { name: 'card', type: 'string', placeholder: 'name', description: 'a card made by ekrona card personalise', required: true, example: 'alice-card' } as const;
 const AMOUNT_OPTION = { name: 'amount', type: 'string', placeholder: 'amount', description: 'SEK:VALUE, at most 2 decimals', required: true, example: 'SEK:200' } as const;
 const PIN_OPTION = { name: 'pin', type: 'string', placeholder: 'digits', description: "the card's PIN (4 to 8 digits)", env: 'EKRONA_PIN', example: '1234' } as const;
 
-function parsePin(text: string, label: string): string {
+export function parsePin(text: string, label: string): string {
   if (!/^[0-9]{4,8}$/.test(text)) throw new UsageError(`${label} must be 4 to 8 digits`);
   return text;
 }
@@ -38,7 +38,7 @@ function parseRole(text: string, label: string): 'USER' | 'MERCHANT' {
 }
 
 /** A payment reference: up to 8 printable ASCII characters, padded with spaces (the card signs 8 bytes). */
-function parseReference(text: string, label: string): Uint8Array {
+export function parseReference(text: string, label: string): Uint8Array {
   if (!/^[\x20-\x7e]{0,8}$/.test(text)) throw new UsageError(`${label} must be at most 8 printable ASCII characters, got '${text}'`);
   return new TextEncoder().encode(text.padEnd(8, ' '));
 }
