@@ -209,6 +209,30 @@ describe('ekrona network, user and card', () => {
     expect(overwrite.stderr).toMatch(/exists; name another file/);
   });
 
+  it('card change-pin needs the current PIN; three wrong tries block it; unblock-pin sets a new one', async () => {
+    const wrong = await ekrona('card change-pin --card bob-card --pin 0000 --new-pin 1111');
+    expect(wrong.code).toBe(1);
+    expect(await ok('card change-pin --card bob-card --pin 2345 --new-pin 1111')).toMatch(/bob-card: PIN changed/);
+    for (let i = 0; i < 3; i++) expect((await ekrona('card change-pin --card bob-card --pin 0000 --new-pin 2222')).code).toBe(1);
+    const blocked = await ekrona('card change-pin --card bob-card --pin 1111 --new-pin 2222');
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toMatch(/6983|blocked/i);
+    expect(await ok('card unblock-pin --card bob-card --new-pin 2345')).toMatch(/bob-card: PIN unblocked and set/);
+    expect(await ok('card change-pin --card bob-card --pin 2345 --new-pin 2345')).toMatch(/PIN changed/);
+  });
+
+  it('card block takes effect at the next sync and the card refuses to pay; card unblock and a sync let it pay again', async () => {
+    expect(await ok('card block --card alice-card')).toMatch(/alice-card: BLOCKED at intermediary 1; the card takes it at its next sync/);
+    expect(await ok('card sync --card alice-card --pin 1234')).toMatch(/alice-card/);
+    const refused = await ekrona('card pay --from alice-card --to bob-card --amount SEK:1 --pin 1234');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/9C20/);
+    expect((await cardJson('alice-card')).card.balance).toBe(90_00);
+    expect(await ok('card unblock --card alice-card')).toMatch(/ACTIVE at intermediary 1; the card takes it at its next sync/);
+    await ok('card sync --card alice-card --pin 1234');
+    expect(await ok('card pay --from alice-card --to bob-card --amount SEK:1 --pin 1234')).toMatch(/alice-card holds SEK 89.00/);
+  });
+
   it('names an unknown card, and a folder without a network, in one line (exit 1)', async () => {
     const unknown = await ekrona('card status --card nobody');
     expect(unknown.code).toBe(1);

@@ -7,6 +7,7 @@ import { otpDeviceAdd, otpDeviceGroup, otpDeviceList, otpDeviceRemove } from './
 import { payOnline } from './commands/pay-online.ts';
 import { cardDefund, cardGroup, cardPay, cardPersonalise, cardStatus, cardSync, cardTopUp } from './commands/card.ts';
 import { cardApplyDecline, cardDecline, cardPayRequest, cardReceive, cardRequest } from './commands/card-steps.ts';
+import { cardBlock, cardChangePin, cardUnblock, cardUnblockPin } from './commands/card-admin.ts';
 import { audit, networkDown, networkGroup, networkStatus, networkUp, serve } from './commands/network.ts';
 import { userCreate, userDeposit, userGroup, userShow } from './commands/user.ts';
 
@@ -32,6 +33,10 @@ export const TABLE: CommandTable = {
     cardApplyDecline,
     cardSync,
     cardDefund,
+    cardChangePin,
+    cardUnblockPin,
+    cardBlock,
+    cardUnblock,
     otpCodes,
     otpVerify,
     otpDeviceAdd,
