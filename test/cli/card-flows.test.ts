@@ -27,7 +27,13 @@ async function ok(line: string): Promise<string> {
   return result.stdout;
 }
 
-const cardJson = async (name: string) => JSON.parse(await ok(`card status --card ${name} --json`)) as { card: { balance: number; payments: number }; intermediary: { shadow: number } };
+const cardJson = async (name: string) => JSON.parse(await ok(`card status --card ${name} --json`)) as { card: { balance: number; payments: number; policy: object }; intermediary: { shadow: number } };
+const cardIdOf = (name: string) => (JSON.parse(readFileSync(join(dir, 'cards', `${name}.json`), 'utf8')) as { cardId: string }).cardId;
+const adminOf = async (intermediary: number) => {
+  const network = JSON.parse(readFileSync(join(dir, 'network.json'), 'utf8')) as { intermediaries: Array<{ id: number; url: string; adminToken: string }> };
+  const entry = network.intermediaries.find((i) => i.id === intermediary)!;
+  return new IntermediaryClient(entry.url, { token: entry.adminToken });
+};
 const onlineOf = async (user: string) => (JSON.parse(await ok(`user show --user ${user} --json`)) as { online: number }).online;
 
 beforeAll(async () => {
@@ -231,6 +237,71 @@ describe('ekrona network, user and card', () => {
     expect(await ok('card unblock --card alice-card')).toMatch(/ACTIVE at intermediary 1; the card takes it at its next sync/);
     await ok('card sync --card alice-card --pin 1234');
     expect(await ok('card pay --from alice-card --to bob-card --amount SEK:1 --pin 1234')).toMatch(/alice-card holds SEK 89.00/);
+  });
+
+  it('card policy refuses no field, a count above 255 (exit 2) and a policy the card would refuse (exit 1), storing nothing', async () => {
+    const admin = await adminOf(1);
+    const cardId = cardIdOf('alice-card');
+    const none = await ekrona('card policy --card alice-card');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/name at least one field to change: --max-payments/);
+    const big = await ekrona('card policy --card alice-card --max-payments 300');
+    expect(big.code).toBe(2);
+    expect(big.stderr).toMatch(/--max-payments must be a whole number from 0 to 255/);
+    const overLog = await ekrona('card policy --card alice-card --max-payments 20 --max-received-count 20');
+    expect(overLog.code).toBe(1);
+    expect(overLog.stderr).toMatch(/the card would refuse this policy: .*log capacity/);
+    expect((await admin.card(cardId)).pendingPolicy).toBeNull();
+  });
+
+  it('card policy reaches the card at its next sync: one payment allowed, the second refused (9C02) until the policy is raised again', async () => {
+    expect(await ok('card policy --card alice-card --max-payments 1 --spend-received no')).toMatch(
+      /alice-card: policy version 1: 1 payments of at most SEK 3 000.00, balance at most SEK 3 000.00, .* received money may not be spent offline\nthe card takes it at its next sync/,
+    );
+    expect(await ok('card sync --card alice-card --pin 1234')).toMatch(/alice-card took its new policy, version 1: 1 payments/);
+    expect((await cardJson('alice-card')).card.policy).toMatchObject({ version: 1, maxPayments: 1, flags: 0 });
+    await ok('card pay --from alice-card --to bob-card --amount SEK:1 --pin 1234');
+    const second = await ekrona('card pay --from alice-card --to bob-card --amount SEK:1 --pin 1234');
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/9C02/);
+    expect((await cardJson('alice-card')).card.balance).toBe(88_00);
+    expect(await ok('card policy --card alice-card --max-payments 5')).toMatch(/version 2: 5 payments/);
+    expect(await ok('card sync --card alice-card --pin 1234')).toMatch(/took its new policy, version 2/);
+    expect(await ok('card sync --card alice-card --pin 1234')).not.toMatch(/new policy/);
+  });
+
+  it('card terminate needs --yes; the next sync settles the card, moves its money online, and the card refuses to pay', async () => {
+    await ok('card personalise --card old-card --user alice --pin 4321');
+    await ok('card topup --card old-card --amount SEK:20');
+    const online = await onlineOf('alice');
+    const unconfirmed = await ekrona('card terminate --card old-card');
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toMatch(/add --yes to confirm/);
+    expect((await (await adminOf(1)).card(cardIdOf('old-card'))).pendingLifecycle).toBeNull();
+    expect(await ok('card terminate --card old-card --yes')).toMatch(/old-card: TERMINATED at intermediary 1; its next sync/);
+    expect(await ok('card sync --card old-card --pin 4321')).toMatch(/old-card terminated: its payments are settled and its money is in alice's online wallet/);
+    expect(await onlineOf('alice')).toBe(online + 20_00);
+    const refused = await ekrona('card pay --from old-card --to bob-card --amount SEK:1 --pin 4321');
+    expect(refused.code).toBe(1);
+    const again = await ekrona('card terminate --card old-card --yes');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/terminated/);
+    expect(await ok('audit')).toMatch(/money is conserved/);
+  });
+
+  it('card lost blocks the card at its next sync and keeps its money in the shadow wallet until the grace period ends', async () => {
+    await ok('user deposit --user bob --amount SEK:30');
+    await ok('card personalise --card spare --user bob --pin 5555');
+    await ok('card topup --card spare --amount SEK:30');
+    const online = await onlineOf('bob');
+    expect(await ok('card lost --card spare')).toMatch(/spare: reported lost; blocked at its next contact; its shadow wallet \(SEK 30.00\) goes to bob's online wallet when the grace period ends/);
+    expect(await ok('card lost --card spare')).toMatch(/spare: reported lost/);
+    expect(await ok('card sync --card spare --pin 5555')).toMatch(/spare/);
+    const refused = await ekrona('card pay --from spare --to alice-card --amount SEK:1 --pin 5555');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/9C20/);
+    expect(await onlineOf('bob')).toBe(online);
+    expect(await (await adminOf(2)).refundLostCards()).toEqual([]);
   });
 
   it('names an unknown card, and a folder without a network, in one line (exit 1)', async () => {

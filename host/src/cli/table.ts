@@ -7,7 +7,7 @@ import { otpDeviceAdd, otpDeviceGroup, otpDeviceList, otpDeviceRemove } from './
 import { payOnline } from './commands/pay-online.ts';
 import { cardDefund, cardGroup, cardPay, cardPersonalise, cardStatus, cardSync, cardTopUp } from './commands/card.ts';
 import { cardApplyDecline, cardDecline, cardPayRequest, cardReceive, cardRequest } from './commands/card-steps.ts';
-import { cardBlock, cardChangePin, cardUnblock, cardUnblockPin } from './commands/card-admin.ts';
+import { cardBlock, cardChangePin, cardLost, cardPolicy, cardTerminate, cardUnblock, cardUnblockPin } from './commands/card-admin.ts';
 import { audit, networkDown, networkGroup, networkStatus, networkUp, serve } from './commands/network.ts';
 import { userCreate, userDeposit, userGroup, userShow } from './commands/user.ts';
 
@@ -37,6 +37,9 @@ export const TABLE: CommandTable = {
     cardUnblockPin,
     cardBlock,
     cardUnblock,
+    cardPolicy,
+    cardTerminate,
+    cardLost,
     otpCodes,
     otpVerify,
     otpDeviceAdd,

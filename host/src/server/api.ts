@@ -2,6 +2,8 @@
 // client (./client.ts) returns. Byte strings are upper-case hex on the way out (either case is accepted on the way
 // in); amounts are integers of öre; times are milliseconds since 1970.
 
+import type { Policy } from '../codec/policy.ts';
+
 export type Liquidity = 'pending' | 'pool';
 
 // ------------------------------------------------------------------------------------------- central bank
@@ -121,8 +123,10 @@ export interface CardView {
   lifecycle: 'ACTIVE' | 'BLOCKED' | 'TERMINATED';
   /** The state an instruction will set at the card's next contact, when it differs. */
   pendingLifecycle: 'ACTIVE' | 'BLOCKED' | 'TERMINATED' | null;
-  policyVersion: number;
-  pendingPolicyVersion: number | null;
+  /** The policy the card last reported having. */
+  policy: Policy;
+  /** The policy an instruction will set at the card's next contact, when one is due. */
+  pendingPolicy: Policy | null;
   shadow: number;
   pendingIn: number;
   pendingOut: number;

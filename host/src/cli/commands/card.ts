@@ -5,7 +5,8 @@
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROLE, STATE } from '../../codec/protocol-constants.ts';
+import type { Policy } from '../../codec/policy.ts';
+import { POLICY_FLAG, ROLE, STATE } from '../../codec/protocol-constants.ts';
 import { readStatus } from '../../flows/card.ts';
 import type { IntermediaryClient, OrderSigner } from '../../server/client.ts';
 import type { Command, CommandContext, Group } from '../command.ts';
@@ -23,6 +24,15 @@ const PIN_OPTION = { name: 'pin', type: 'string', placeholder: 'digits', descrip
 export function parsePin(text: string, label: string): string {
   if (!/^[0-9]{4,8}$/.test(text)) throw new UsageError(`${label} must be 4 to 8 digits`);
   return text;
+}
+
+/** One line describing a policy, in the CLI's units. */
+export function describePolicy(policy: Policy): string {
+  return (
+    `version ${policy.version}: ${policy.maxPayments} payments of at most ${formatOre(policy.maxPaymentAmount)}, balance at most ${formatOre(policy.maxBalance)}, ` +
+    `${policy.maxReceivedCount} receipts worth at most ${formatOre(policy.maxReceivedAmount)}, ` +
+    `received money ${policy.flags & POLICY_FLAG.SPEND_RECEIVED ? 'may' : 'may not'} be spent offline`
+  );
 }
 
 function requiredPin(ctx: CommandContext): string {
@@ -320,18 +330,29 @@ export const cardSync: Command = {
     const dir = workspaceDir(ctx);
     const file = loadCard(dir, name);
     const { client } = await userClient(dir, file.user);
-    const { synchroniseWithService } = await import('../../server/client.ts');
-    const { outcome, balance } = await withCard(dir, name, async (card) => {
-      let result;
+    const { instructionSigner, synchroniseWithService } = await import('../../server/client.ts');
+    const { setPolicy } = await import('../../flows/instructions.ts');
+    const { outcome, balance, policy } = await withCard(dir, name, async (card) => {
       try {
-        result = await synchroniseWithService(card, client, { pin });
+        const result = await synchroniseWithService(card, client, { pin });
+        // A policy the intermediary has due reaches the card at this contact, like a lifecycle change. The
+        // intermediary learns that the card took it from the card's next report, so the card's own version decides.
+        const pending = result.outcome === 'synchronised' ? (await client.card(file.cardId)).pendingPolicy : null;
+        const due = pending !== null && pending.version > (await readStatus(card)).policy.version;
+        const policy = due ? await setPolicy(card, instructionSigner(client, 'policy')) : undefined;
+        return { outcome: result.outcome, balance: (await readStatus(card)).balance, policy };
       } catch (error) {
         throw serviceFailure(error, `the sync of ${name} failed (nothing was lost; run it again)`);
       }
-      return { outcome: result.outcome, balance: (await readStatus(card)).balance };
     });
+    if (outcome === 'closed') {
+      const user = await client.me();
+      ctx.out.line(`${name} terminated: its payments are settled and its money is in ${file.user}'s online wallet (${formatOre(user.online)}); the card refuses everything from now on`);
+      return;
+    }
     const view = await client.card(file.cardId);
     const pending = [view.pendingIn ? `pending in ${formatOre(view.pendingIn)}` : '', view.pendingOut ? `pending out ${formatOre(view.pendingOut)}` : ''].filter(Boolean).join(', ');
     ctx.out.line(`${name} ${outcome}: card balance ${formatOre(balance)}; shadow wallet ${formatOre(view.shadow)}${pending ? ` (${pending})` : ''}`);
+    if (policy) ctx.out.line(`${name} took its new policy, ${describePolicy(policy.value.policy)}`);
   },
 };
