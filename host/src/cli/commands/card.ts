@@ -15,7 +15,7 @@ import { formatOre, parseSekAmount } from '../money.ts';
 import { serviceFailure } from '../network-context.ts';
 import { cardExists, DIR_OPTION, loadCard, loadUser, openCard, parseName, readNetwork, saveCard, withCard, workspaceDir } from '../workspace.ts';
 
-export const cardGroup: Group = { path: ['card'], summary: 'personalise, top up, pay, decline, sync and de-fund wallet cards' };
+export const cardGroup: Group = { path: ['card'], summary: 'personalise, top up, pay, decline, sync and de-fund wallet cards; their PIN, policy and lifecycle' };
 
 export const CARD_OPTION = { name: 'card', type: 'string', placeholder: 'name', description: 'a card made by ekrona card personalise', required: true, example: 'alice-card' } as const;
 const AMOUNT_OPTION = { name: 'amount', type: 'string', placeholder: 'amount', description: 'SEK:VALUE, at most 2 decimals', required: true, example: 'SEK:200' } as const;
