@@ -9,8 +9,8 @@ import type { Command } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { formatOre, parseSekAmount } from '../money.ts';
 import { serviceFailure } from '../network-context.ts';
-import { DIR_OPTION, intermediaryOf, loadCard, loadUser, parseName, readNetwork, withCard, workspaceDir } from '../workspace.ts';
-import { CARD_OPTION, describePolicy, parsePin } from './card.ts';
+import { DIR_OPTION, intermediaryOf, loadCard, parseName, readNetwork, withCard, workspaceDir } from '../workspace.ts';
+import { CARD_OPTION, describePolicy, parsePin, userClient } from './card.ts';
 
 /** The intermediary's admin client, with the admin token that `ekrona network up` wrote to network.json. */
 async function adminClient(dir: string, intermediary: number) {
@@ -48,10 +48,9 @@ export const cardUnblockPin: Command = {
     const name = ctx.parsed('card', parseName)!;
     const newPin = ctx.parsed('new-pin', parsePin)!;
     const dir = workspaceDir(ctx);
-    const user = loadUser(dir, loadCard(dir, name).user);
-    const { IntermediaryClient, instructionSigner } = await import('../../server/client.ts');
+    const { client } = await userClient(dir, loadCard(dir, name).user);
+    const { instructionSigner } = await import('../../server/client.ts');
     const { unblockPin } = await import('../../flows/instructions.ts');
-    const client = new IntermediaryClient(user.intermediaryUrl, { token: user.token });
     await withCard(dir, name, async (card) => {
       try {
         if (!(await unblockPin(card, instructionSigner(client, 'unblock-pin'), newPin))) throw new CliError('the intermediary signed no PIN unblock for the card');
@@ -184,9 +183,7 @@ export const cardLost: Command = {
     const name = ctx.parsed('card', parseName)!;
     const dir = workspaceDir(ctx);
     const file = loadCard(dir, name);
-    const user = loadUser(dir, file.user);
-    const { IntermediaryClient } = await import('../../server/client.ts');
-    const client = new IntermediaryClient(user.intermediaryUrl, { token: user.token });
+    const { client } = await userClient(dir, file.user);
     let view;
     try {
       view = await client.reportLost(file.cardId);

@@ -53,7 +53,8 @@ export function parseReference(text: string, label: string): Uint8Array {
   return new TextEncoder().encode(text.padEnd(8, ' '));
 }
 
-async function userClient(dir: string, name: string) {
+/** A user's saved token as a client of the user's intermediary. */
+export async function userClient(dir: string, name: string) {
   const user = loadUser(dir, name);
   const { IntermediaryClient } = await import('../../server/client.ts');
   return { user, client: new IntermediaryClient(user.intermediaryUrl, { token: user.token }) };
