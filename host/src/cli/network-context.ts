@@ -67,7 +67,8 @@ export interface UserContext {
   readonly source: string;
 }
 
-const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** A user or card name: they name files (letters, digits, '.', '_', '-'; 1 to 64, not starting with a symbol). */
+export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 function readJson(path: string, what: string, secret: boolean): Record<string, unknown> {
   let text: string;
@@ -105,7 +106,7 @@ export function userFilePath(dir: string, name: string): string {
 
 /** A saved user: its file read and checked (0600, token and intermediary present). */
 export function readUserFile(dir: string, name: string): { url: string; token: string; userId: string | undefined } {
-  if (!USER_NAME.test(name)) throw new UsageError(`--user must be a user name of letters, digits, '.', '_' and '-' (1 to 64), got '${name}'`);
+  if (!NAME.test(name)) throw new UsageError(`--user must be a user name of letters, digits, '.', '_' and '-' (1 to 64), got '${name}'`);
   const path = userFilePath(dir, name);
   if (!existsSync(path)) throw new CliError(`there is no user '${name}' in ${dir}: ${path} does not exist (made by 'ekrona user create')`);
   const file = readJson(path, `the user file of '${name}'`, true);
@@ -158,7 +159,7 @@ export async function userContext(ctx: CommandContext): Promise<UserContext> {
 
 /** A saved user's id, for naming a merchant by its user name (`--merchant kaffe`); undefined when no such file. */
 export function savedUserId(ctx: CommandContext, name: string): string | undefined {
-  if (!USER_NAME.test(name)) return undefined;
+  if (!NAME.test(name)) return undefined;
   const dir = ctx.string('dir') ?? DEFAULT_DIR;
   if (!existsSync(userFilePath(dir, name))) return undefined;
   const path = userFilePath(dir, name);

@@ -12,14 +12,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import { WALLET_AID, WALLET_APPLET_CLASS } from '../codec/commands.ts';
 import { selectWallet } from '../flows/card.ts';
+import type { IntermediaryClient } from '../server/client.ts';
 import type { NetworkFile } from '../server/network.ts';
 import { KeyFileError, readSecretFile, writeSecretFile } from '../server/keys.ts';
 import type { CardTransport } from '../transport/card-transport.ts';
 import type { CommandContext, OptionSpec } from './command.ts';
 import { CliError, UsageError } from './errors.ts';
-import { DEFAULT_DIR, DIR_ENV, readUserFile, userFilePath } from './network-context.ts';
-
-export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+import { DEFAULT_DIR, DIR_ENV, NAME, readUserFile, userFilePath } from './network-context.ts';
 
 export const DIR_OPTION: OptionSpec = {
   name: 'dir',
@@ -79,6 +78,20 @@ export function saveUser(dir: string, name: string, user: UserFile): string {
 export function loadUser(dir: string, name: string): UserFile {
   readUserFile(dir, name); // checks the name, the file's mode and its fields, with the messages of network-context
   return JSON.parse(readSecretFile(userFilePath(dir, name))) as UserFile;
+}
+
+/** A saved user and a client of its intermediary with its token (the client is loaded only by commands that call a service). */
+export async function userClient(dir: string, name: string): Promise<{ user: UserFile; client: IntermediaryClient }> {
+  const user = loadUser(dir, name);
+  const { IntermediaryClient: Client } = await import('../server/client.ts');
+  return { user, client: new Client(user.intermediaryUrl, { token: user.token }) };
+}
+
+/** A client of intermediary `id` with its admin token, as `ekrona network up` wrote it to network.json. */
+export async function adminClient(dir: string, id: number): Promise<IntermediaryClient> {
+  const entry = intermediaryOf(readNetwork(dir), id);
+  const { IntermediaryClient: Client } = await import('../server/client.ts');
+  return new Client(entry.url, { token: entry.adminToken });
 }
 
 // ------------------------------------------------------------------------------------------------- cards

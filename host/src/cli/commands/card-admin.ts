@@ -9,15 +9,8 @@ import type { Command } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { formatOre, parseSekAmount } from '../money.ts';
 import { serviceFailure } from '../network-context.ts';
-import { DIR_OPTION, intermediaryOf, loadCard, parseName, readNetwork, withCard, workspaceDir } from '../workspace.ts';
-import { CARD_OPTION, describePolicy, parsePin, userClient } from './card.ts';
-
-/** The intermediary's admin client, with the admin token that `ekrona network up` wrote to network.json. */
-async function adminClient(dir: string, intermediary: number) {
-  const entry = intermediaryOf(readNetwork(dir), intermediary);
-  const { IntermediaryClient } = await import('../../server/client.ts');
-  return new IntermediaryClient(entry.url, { token: entry.adminToken });
-}
+import { adminClient, DIR_OPTION, loadCard, parseName, userClient, withCard, workspaceDir } from '../workspace.ts';
+import { CARD_OPTION, describePolicy, parsePin } from './card.ts';
 
 const NEW_PIN = { name: 'new-pin', type: 'string', placeholder: 'digits', description: 'the new PIN (4 to 8 digits)', required: true, example: '5678' } as const;
 

@@ -13,7 +13,7 @@ import type { Command, CommandContext, Group } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { formatOre, parseSekAmount } from '../money.ts';
 import { serviceFailure } from '../network-context.ts';
-import { cardExists, DIR_OPTION, loadCard, loadUser, openCard, parseName, readNetwork, saveCard, withCard, workspaceDir } from '../workspace.ts';
+import { cardExists, DIR_OPTION, loadCard, openCard, parseName, readNetwork, saveCard, userClient, withCard, workspaceDir } from '../workspace.ts';
 
 export const cardGroup: Group = { path: ['card'], summary: 'personalise, top up, pay, decline, sync and de-fund wallet cards; their PIN, policy and lifecycle' };
 
@@ -51,13 +51,6 @@ function parseRole(text: string, label: string): 'USER' | 'MERCHANT' {
 export function parseReference(text: string, label: string): Uint8Array {
   if (!/^[\x20-\x7e]{0,8}$/.test(text)) throw new UsageError(`${label} must be at most 8 printable ASCII characters, got '${text}'`);
   return new TextEncoder().encode(text.padEnd(8, ' '));
-}
-
-/** A user's saved token as a client of the user's intermediary. */
-export async function userClient(dir: string, name: string) {
-  const user = loadUser(dir, name);
-  const { IntermediaryClient } = await import('../../server/client.ts');
-  return { user, client: new IntermediaryClient(user.intermediaryUrl, { token: user.token }) };
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Command, Group } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { formatOre, parseSekAmount } from '../money.ts';
 import { serviceFailure, userFilePath } from '../network-context.ts';
-import { DIR_OPTION, intermediaryOf, loadUser, parseName, readNetwork, saveUser, workspaceDir } from '../workspace.ts';
+import { adminClient, DIR_OPTION, loadUser, parseName, saveUser, userClient, workspaceDir } from '../workspace.ts';
 
 export const userGroup: Group = { path: ['user'], summary: 'users of an intermediary and their online wallets' };
 
@@ -18,13 +18,6 @@ const USER_OPTION = { name: 'user', type: 'string', placeholder: 'name', descrip
 function parseIntermediaryId(text: string, label: string): number {
   if (!/^[1-9][0-9]{0,3}$/.test(text)) throw new UsageError(`${label} must be an intermediary number (1, 2, ...), got '${text}'`);
   return Number(text);
-}
-
-/** The user's intermediary client with its admin token (deposits are the intermediary's to make). */
-async function adminFor(dir: string, intermediary: number) {
-  const { IntermediaryClient } = await import('../../server/client.ts');
-  const entry = intermediaryOf(readNetwork(dir), intermediary);
-  return new IntermediaryClient(entry.url, { token: entry.adminToken });
 }
 
 export function printUser(ctx: { out: { line(text?: string): void } }, name: string, view: UserView): void {
@@ -50,7 +43,7 @@ export const userCreate: Command = {
     const name = ctx.parsed('name', parseName)!;
     const intermediary = ctx.parsed('intermediary', parseIntermediaryId)!;
     const dir = workspaceDir(ctx);
-    const admin = await adminFor(dir, intermediary);
+    const admin = await adminClient(dir, intermediary);
     // Checked before the intermediary creates anything, so that a refused name leaves no user behind.
     if (existsSync(userFilePath(dir, name))) throw new CliError(`the user '${name}' already exists in ${dir}`);
     let created;
@@ -74,7 +67,7 @@ export const userDeposit: Command = {
     const name = ctx.parsed('user', parseName)!;
     const dir = workspaceDir(ctx);
     const user = loadUser(dir, name);
-    const admin = await adminFor(dir, user.intermediary);
+    const admin = await adminClient(dir, user.intermediary);
     let view: UserView;
     try {
       view = await admin.deposit(user.userId, ore, randomUUID());
@@ -92,11 +85,10 @@ export const userShow: Command = {
   async run(ctx) {
     const name = ctx.parsed('user', parseName)!;
     const dir = workspaceDir(ctx);
-    const user = loadUser(dir, name);
-    const { IntermediaryClient } = await import('../../server/client.ts');
+    const { user, client } = await userClient(dir, name);
     let view: UserView;
     try {
-      view = await new IntermediaryClient(user.intermediaryUrl, { token: user.token }).me();
+      view = await client.me();
     } catch (error) {
       throw serviceFailure(error, `intermediary ${user.intermediary} did not answer for ${name}`);
     }
