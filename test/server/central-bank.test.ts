@@ -92,11 +92,16 @@ describe('register', () => {
     expect(after.undeliveredOutbox).toBeGreaterThan(before.undeliveredOutbox);
   });
 
-  it('answers the caller its own movements when payer and recipient share it', async () => {
+  it('settles a payment between two cards of one intermediary with no movement: no position changes', async () => {
+    const before = await audit();
     const p = payment(1, 1, 3_00);
     const answer = await call<SettleAnswer>(1, '/register/settle', { items: [p.json] });
-    expect(answer.body.results[0].outcome).toBe('settled');
-    expect(answer.body.movements).toEqual([{ id: `credit:${p.txId}`, kind: 'credit', amount: 3_00, txId: p.txId, transaction: p.json, fundedBy: 'shadow' }]);
+    expect(answer.body.results).toEqual([{ txId: p.txId, outcome: 'settled' }]);
+    expect(answer.body.movements).toEqual([]);
+    const after = await audit();
+    expect(after.positions).toEqual(before.positions);
+    expect(after.register.settled).toBe(before.register.settled + 1);
+    expect(after.undeliveredOutbox).toBe(before.undeliveredOutbox);
   });
 
   it('pays a request once: another transaction for it is a duplicate, another body under the same id a conflict', async () => {

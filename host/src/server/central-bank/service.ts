@@ -234,6 +234,9 @@ export class CentralBankService {
       settledAt: at,
       changedAt: at,
     });
+    // Between two cards of one intermediary paid from a shadow wallet no position changes: the register's answer is
+    // all that intermediary needs to credit the recipient (docs/NETWORK.md section 2).
+    if (fundedBy === 'shadow' && tx.payerIntermediary === tx.recipientIntermediary) return { txId, outcome: 'settled' };
     addMovement(effects, tx.recipientIntermediary, {
       id: `credit:${txId}`,
       kind: 'credit',

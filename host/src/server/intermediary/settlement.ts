@@ -212,18 +212,22 @@ export class Books {
     return true;
   }
 
-  /** Money for a card arrived (a settlement, an advance, a reversal): credit its account and let it pay what waits. */
-  private async creditCard(r: IntermediaryRepositories, cardId: string, amount: number, kind: string, reference: string, out: Outgoing): Promise<void> {
+  /**
+   * Money for a card arrived (a settlement, an advance, a reversal): credit its account and let it pay what waits.
+   * It comes from `position` (through the central bank) or, for a payment between two cards of this intermediary,
+   * straight from `clearing`.
+   */
+  private async creditCard(r: IntermediaryRepositories, cardId: string, amount: number, kind: string, reference: string, out: Outgoing, from = POSITION): Promise<void> {
     const card = await r.cards.get(cardId);
     if (!card) {
       // A payment to a card this intermediary does not know: it cannot have been signed for one of ours. Keep the
       // money in the treasury and record it, so the books stay whole and someone looks at it.
-      if (await r.ledger.move({ debit: POSITION, credit: TREASURY, amount, kind, reference })) {
+      if (await r.ledger.move({ debit: from, credit: TREASURY, amount, kind, reference })) {
         await r.anomalies.add({ cardId, kind: 'unknown-recipient', detail: `A credit of ${amount} öre (${kind} ${reference}) names a card this intermediary did not issue.`, evidence: '{}', at: this.ctx.now() });
       }
       return;
     }
-    await r.ledger.move({ debit: POSITION, credit: cardAccount(card), amount, kind, reference });
+    await r.ledger.move({ debit: from, credit: cardAccount(card), amount, kind, reference });
     await this.fundPayer(r, cardId, out);
   }
 
@@ -245,8 +249,16 @@ export class Books {
       else outcome = 'settled';
     }
     if (outcome === 'settled') {
-      await r.ledger.move({ debit: CLEARING, credit: POSITION, amount: row.amount, kind: 'tx-settle', reference: row.id });
-      await this.setPayerState(r, row, 'settled');
+      if (row.recipientIm === this.me) {
+        // Both cards are ours: the central bank's positions do not change and no credit comes back from it; the
+        // register's answer is the settlement, and the money goes from clearing to the recipient at once.
+        await r.transactions.update(row.id, { payerState: 'settled', recipientState: 'credited', updatedAt: this.ctx.now() });
+        row.payerState = 'settled';
+        await this.creditCard(r, row.recipientCard, row.amount, 'tx-settle', row.id, out, CLEARING);
+      } else {
+        await r.ledger.move({ debit: CLEARING, credit: POSITION, amount: row.amount, kind: 'tx-settle', reference: row.id });
+        await this.setPayerState(r, row, 'settled');
+      }
       return;
     }
     await this.refundPayer(r, row, 'tx-refund', out);
