@@ -13,6 +13,9 @@
 //   settlement.tx_per_s_at_1m_cards     the same with 1 000 000 cards registered (bulk-inserted)
 //   settlement.works_per_commit         database transactions per fsync at the intermediary (group commit)
 //   settlement.statements_per_sync      SQL statements the intermediary runs per sync
+//   settlement.cpu_ms_per_sync_*        CPU time per sync (user + system, all threads, from /proc) of the
+//                                       intermediary, the central bank and the load generator: the machine has two
+//                                       cores, so 5 000 tx/s (1 000 syncs) needs these to add up to under 2 ms
 //   settlement.register_tx_per_s        the central bank's register alone: POST /register/settle, 5 transactions a
 //                                       request, signed by an intermediary, committed before the answer
 //
@@ -197,9 +200,27 @@ interface Figures {
   p99: number;
   worksPerCommit: number;
   statementsPerSync: number;
+  /** CPU time (user + system, all threads) per sync: the intermediary, the central bank, this load generator. */
+  cpuMsPerSync: { intermediary: number; centralBank: number; load: number };
 }
 
-async function scenario(totalCards: number): Promise<Figures> {
+/** CPU seconds (user + system, every thread) a process has used so far, from /proc (Linux); 0 elsewhere. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
+function cpuNow(file: NetworkFile): { intermediary: number; centralBank: number; load: number } {
+  const self = process.cpuUsage();
+  return { intermediary: cpuSeconds(file.intermediaries[0].pid), centralBank: cpuSeconds(file.centralBank.pid), load: (self.user + self.system) / 1e6 };
+}
+
+export async function scenario(totalCards: number): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'ekrona-bench-'));
   try {
     // First start: keys, registration, certificates, issuance. Then seed the intermediary's database while stopped.
@@ -212,10 +233,13 @@ async function scenario(totalCards: number): Promise<Figures> {
 
     await load(file, bodies.slice(0, WARM_UP), Math.min(CONCURRENCY, 16));
     const statsBefore = await fetchStats(file);
+    const cpuBefore = cpuNow(file);
     const started = performance.now();
     const latencies = await load(file, bodies.slice(WARM_UP), CONCURRENCY);
     const seconds = (performance.now() - started) / 1000;
+    const cpuAfter = cpuNow(file);
     const statsAfter = await fetchStats(file);
+    const cpuMs = (key: keyof typeof cpuAfter) => round(((cpuAfter[key] - cpuBefore[key]) * 1000) / SYNCS, 2);
 
     const audit = await bank.networkAudit();
     if (!audit.balanced) throw new Error(`the network does not balance after the load: ${audit.problems.slice(0, 3).join(' ')}`);
@@ -227,6 +251,7 @@ async function scenario(totalCards: number): Promise<Figures> {
       p99: round(percentile(latencies, 99)),
       worksPerCommit: statsAfter && statsBefore ? round((statsAfter.works - statsBefore.works) / Math.max(1, statsAfter.commits - statsBefore.commits)) : 0,
       statementsPerSync: statsAfter && statsBefore ? round((statsAfter.statements - statsBefore.statements) / SYNCS) : 0,
+      cpuMsPerSync: { intermediary: cpuMs('intermediary'), centralBank: cpuMs('centralBank'), load: cpuMs('load') },
     };
   } finally {
     try {
@@ -334,6 +359,9 @@ export default async function bench(): Promise<Record<string, number>> {
     'settlement.sync_p99_ms': base.p99,
     'settlement.works_per_commit': base.worksPerCommit,
     'settlement.statements_per_sync': base.statementsPerSync,
+    'settlement.cpu_ms_per_sync_intermediary': base.cpuMsPerSync.intermediary,
+    'settlement.cpu_ms_per_sync_central_bank': base.cpuMsPerSync.centralBank,
+    'settlement.cpu_ms_per_sync_load': base.cpuMsPerSync.load,
     'settlement.tx_per_s_at_10k_cards': at10k.txPerSecond,
     'settlement.register_tx_per_s': await registerScenario(),
   };

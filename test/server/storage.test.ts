@@ -2,7 +2,8 @@
 // work rolls back alone, the ledger's rules (no overdraft, each movement once), and secret files (0600, refused
 // when others may read them).
 
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -121,6 +122,39 @@ describe('grouped transactions and the ledger', () => {
     expect(await runner.transaction(async (r) => [await r.ledger.balance('a'), await r.ledger.balance('b'), await r.ledger.balance('source')])).toEqual([6, 4, -10]);
     // The database itself refuses a negative balance, whatever the code does.
     expect(() => db.run("UPDATE accounts SET balance = -1 WHERE name = 'a'")).toThrow(/CHECK constraint/);
+    db.close();
+  });
+});
+
+describe('checkpoints', () => {
+  it("copies committed pages into the database file in the background, without the service's connection", async () => {
+    const dir = migrations('CREATE TABLE a (x INTEGER PRIMARY KEY, y TEXT);');
+    const path = join(fresh(), 'db.sqlite');
+    const db = SqliteDatabase.open(path, { migrations: dir });
+    // Far below the 1000 pages at which SQLite would checkpoint inside a COMMIT.
+    const insert = db.connection.prepare('INSERT INTO a (y) VALUES (?)');
+    db.connection.transaction(() => {
+      for (let i = 0; i < 50; i++) insert.run('x'.repeat(500));
+    })();
+    expect(db.connection.pragma('wal_autocheckpoint', { simple: true })).toBeGreaterThan(1000);
+    // The database file alone (without its WAL) holds the rows once the checkpointer has run.
+    const copy = join(fresh(), 'copy.sqlite');
+    mkdirSync(join(copy, '..'), { recursive: true });
+    let rows = 0;
+    for (let attempt = 0; attempt < 100 && rows < 50; attempt++) {
+      await new Promise((r) => setTimeout(r, 20));
+      copyFileSync(path, copy);
+      const alone = new Database(copy, { readonly: true });
+      rows = (alone.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'a'").get() as { n: number }).n === 1 ? (alone.prepare('SELECT COUNT(*) AS n FROM a').get() as { n: number }).n : 0;
+      alone.close();
+    }
+    db.close();
+    expect(rows).toBe(50);
+  });
+
+  it('leaves an in-memory database to SQLite', () => {
+    const db = SqliteDatabase.open(':memory:', { migrations: migrations('CREATE TABLE a (x INTEGER);') });
+    expect(db.connection.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     db.close();
   });
 });

@@ -14,10 +14,22 @@
 //
 // A work must touch the database only through the repositories it is given and must not wait for anything else
 // (network, timers) while it runs: the connection is busy for everyone until it finishes.
+//
+// Checkpoints: SQLite copies the WAL back into the database file every 1000 pages by default, inside the COMMIT
+// that crosses the mark, on the connection that runs the service (and so its event loop) for the time of a
+// thousand page writes and an fsync. A file database instead gets a checkpointer thread (checkpoint-worker.mjs)
+// with its own connection, running PASSIVE checkpoints every CHECKPOINT_INTERVAL_MS, which never block the writer;
+// the service's connection checkpoints itself only if the WAL still reaches CHECKPOINT_FALLBACK_PAGES (the thread
+// is missing or cannot keep up). Durability does not depend on checkpoints: every COMMIT is fsynced in the WAL.
 
 import Database from 'better-sqlite3';
 import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+const CHECKPOINT_INTERVAL_MS = 20;
+const CHECKPOINT_FALLBACK_PAGES = 20_000;
+const CHECKPOINT_WORKER = new URL('./checkpoint-worker.mjs', import.meta.url);
 
 export class DatabaseError extends Error {
   override name = 'DatabaseError';
@@ -66,6 +78,7 @@ type Statement = Database.Statement;
 export class SqliteDatabase {
   readonly connection: Database.Database;
   private readonly statements = new Map<string, Statement>();
+  private checkpointer: Worker | undefined;
   /** Statements run (for benchmarks). */
   statementsRun = 0;
 
@@ -91,11 +104,32 @@ export class SqliteDatabase {
       connection.pragma('foreign_keys = ON');
       connection.pragma('busy_timeout = 5000');
       db.migrate(readMigrations(options.migrations));
+      if (path !== ':memory:') db.startCheckpointer(path);
     } catch (error) {
       connection.close();
       throw error;
     }
     return db;
+  }
+
+  /** The checkpointer thread (see the header); without it the connection checkpoints itself as SQLite does. */
+  private startCheckpointer(path: string): void {
+    let worker: Worker;
+    try {
+      worker = new Worker(CHECKPOINT_WORKER, { workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS } });
+    } catch {
+      return;
+    }
+    worker.unref();
+    const fallBack = () => {
+      if (this.checkpointer !== worker) return;
+      this.checkpointer = undefined;
+      if (this.connection.open) this.connection.pragma('wal_autocheckpoint = 1000');
+    };
+    worker.on('error', fallBack);
+    worker.on('exit', fallBack);
+    this.checkpointer = worker;
+    this.connection.pragma(`wal_autocheckpoint = ${CHECKPOINT_FALLBACK_PAGES}`);
   }
 
   /** The schema version written in the database (0 for a new one). */
@@ -169,6 +203,9 @@ export class SqliteDatabase {
   }
 
   close(): void {
+    const worker = this.checkpointer;
+    this.checkpointer = undefined;
+    if (worker) void worker.terminate(); // a checkpoint cut short is like a crash in one: SQLite redoes it later
     if (this.connection.open) this.connection.close();
   }
 }
