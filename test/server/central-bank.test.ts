@@ -11,7 +11,7 @@ import { toHex } from '../../host/src/codec/hex.ts';
 import { cardIdOf } from '../../host/src/codec/ids.ts';
 import { encodeRecord } from '../../host/src/codec/records.ts';
 import { signDecline, signTransaction, type Transaction } from '../../host/src/codec/messages.ts';
-import type { CentralBankAudit, DeclineAnswer, SettleAnswer } from '../../host/src/server/api.ts';
+import { type BatchAnswer, type CentralBankAudit, type DeclineAnswer, MAX_BATCHED_REQUESTS, type SettleAnswer } from '../../host/src/server/api.ts';
 import { CentralBankClient } from '../../host/src/server/client.ts';
 import { PeerCaller } from '../../host/src/server/http/peers.ts';
 import { generateSigningKey } from '../../host/src/server/keys.ts';
@@ -202,5 +202,69 @@ describe('signed, idempotent requests', () => {
     expect((await call(1, '/register/settle', { items: [p.json] }, { signer: generateSigningKey(), sender: 'central-bank' })).status).toBe(403);
     const after = await audit();
     expect(after).toEqual(before);
+  });
+});
+
+describe('several register requests in one (POST /register/batch)', () => {
+  const settleRequest = (p: { json: unknown }, key = randomUUID()) => ({ path: '/register/settle', idempotencyKey: key, body: JSON.stringify({ items: [p.json] }) });
+
+  it('answers each request as it would be answered alone, in order', async () => {
+    const before = await audit();
+    const a = payment(1, 2, 1_00);
+    const b = payment(1, 2, 2_00);
+    const answer = await call<BatchAnswer>(1, '/register/batch', { requests: [settleRequest(a), settleRequest(b), { path: '/pool/repay', idempotencyKey: randomUUID(), body: JSON.stringify({ items: [{ txId: a.txId }] }) }] });
+    expect(answer.status).toBe(200);
+    expect(answer.body.answers).toEqual([
+      { status: 200, body: { results: [{ txId: a.txId, outcome: 'settled' }], movements: [] } },
+      { status: 200, body: { results: [{ txId: b.txId, outcome: 'settled' }], movements: [] } },
+      { status: 200, body: { results: [{ txId: a.txId, outcome: 'unknown' }] } },
+    ]);
+    const after = await audit();
+    expect(after.register.settled).toBe(before.register.settled + 2);
+    expect(after.positions['1']).toBe(before.positions['1'] - 3_00);
+  });
+
+  it('keeps each request idempotent under its own key, batched or alone', async () => {
+    const p = payment(1, 2, 3_00);
+    const key = randomUUID();
+    const batched = await call<BatchAnswer>(1, '/register/batch', { requests: [settleRequest(p, key)] });
+    const alone = await call<SettleAnswer>(1, '/register/settle', { items: [p.json] }, { key });
+    expect(alone).toEqual(batched.body.answers[0]);
+    const again = await call<BatchAnswer>(1, '/register/batch', { requests: [settleRequest(p, key)] });
+    expect(again.body.answers[0]).toEqual(batched.body.answers[0]);
+    const other = await call<BatchAnswer>(1, '/register/batch', { requests: [settleRequest(payment(1, 2, 4_00), key)] });
+    expect(other.body.answers[0]).toMatchObject({ status: 409, body: { error: 'idempotency-key-reused' } });
+  });
+
+  it('refuses a malformed request alone, with the reason it would get alone, and applies the others', async () => {
+    const before = await audit();
+    const good = payment(1, 2, 5_00);
+    const answer = await call<BatchAnswer>(1, '/register/batch', {
+      requests: [
+        { path: '/register/settle', idempotencyKey: randomUUID(), body: '{"items": [' },
+        { path: '/register/settle', idempotencyKey: randomUUID(), body: JSON.stringify({ items: [{ body: 'AB', signature: 'CD' }] }) },
+        { path: '/register/settle', idempotencyKey: randomUUID(), body: JSON.stringify({ items: [payment(2, 1, 1_00).json] }) },
+        settleRequest(good),
+      ],
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body.answers.map((a) => [a.status, (a.body as { error?: string }).error])).toEqual([
+      [400, 'invalid-json'],
+      [400, 'invalid-request'],
+      [403, 'forbidden'],
+      [200, undefined],
+    ]);
+    expect((await audit()).register.settled).toBe(before.register.settled + 1);
+  });
+
+  it(`refuses, whole and changing nothing, an unknown path, more than ${MAX_BATCHED_REQUESTS} requests, or a batch not signed by its sender`, async () => {
+    const before = await audit();
+    const p = payment(1, 2, 6_00);
+    expect((await call(1, '/register/batch', { requests: [{ ...settleRequest(p), path: '/admin/issue' }] })).status).toBe(400);
+    expect((await call(1, '/register/batch', { requests: Array.from({ length: MAX_BATCHED_REQUESTS + 1 }, () => settleRequest(p)) })).status).toBe(400);
+    expect((await call(1, '/register/batch', { requests: [] })).status).toBe(400);
+    expect((await call(1, '/register/batch', { requests: [settleRequest(p)] }, { signer: keys[2] })).status).toBe(401);
+    expect((await call(1, '/register/batch', { requests: [settleRequest(p)] }, { signer: generateSigningKey(), sender: 'central-bank' })).status).toBe(403);
+    expect(await audit()).toEqual(before);
   });
 });

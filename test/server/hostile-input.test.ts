@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../host/src/codec/hex.ts';
 import { LEN } from '../../host/src/codec/protocol-constants.ts';
+import type { BatchAnswer } from '../../host/src/server/api.ts';
 import { requestJson } from '../../host/src/server/http/json-http.ts';
 import { signServiceRequest } from '../../host/src/server/http/service-auth.ts';
 import { generateSigningKey, loadOrCreateServiceKey } from '../../host/src/server/keys.ts';
@@ -210,6 +211,24 @@ describe('malformed input', () => {
       expect(await fingerprint()).toBe(before);
     });
   }
+
+  it('POST /register/batch: every mutation is refused whole, or answered 200 with each of its requests refused, and changes nothing', async () => {
+    const before = await fingerprint();
+    const batch: Endpoint = { service: 'cb', method: 'POST', path: () => '/register/batch', auth: 'signed-im', body: () => ({}) };
+    const inner = endpoints['POST /register/settle'].body();
+    const valid = { requests: [{ path: '/register/settle', idempotencyKey: randomUUID(), body: JSON.stringify(inner) }] };
+    const bodies: Array<[string, unknown]> = [...mutations(valid), ...mutations(inner).map(([what, b]): [string, unknown] => [`the request's body with ${what}`, { requests: [{ ...valid.requests[0], idempotencyKey: randomUUID(), body: JSON.stringify(b) }] }])];
+    for (const [what, body] of bodies) {
+      const sent = await send(batch, JSON.stringify(body));
+      if (sent.status === 200) {
+        for (const answer of (sent.body as unknown as BatchAnswer).answers) expectRefused(answer as Sent, `/register/batch with ${what}`);
+      } else {
+        expectRefused(sent, `/register/batch with ${what}`);
+      }
+    }
+    expectRefused(await send(batch, JSON.stringify({ pad: 'A'.repeat(70 * 1024) })), '/register/batch with a 70 KiB body');
+    expect(await fingerprint()).toBe(before);
+  });
 
   it('arbitrary JSON bodies are refused by every endpoint, and change nothing', async () => {
     const before = await fingerprint();

@@ -96,6 +96,26 @@ export interface DeclineAnswer {
 
 // ------------------------------------------------------------------------------------------- intermediary
 
+/** The central bank's endpoints that an intermediary's outbox may send several of in one POST /register/batch. */
+export type RegisterPath = '/register/settle' | '/pool/advance' | '/pool/repay' | '/register/decline';
+export const REGISTER_PATHS: readonly RegisterPath[] = ['/register/settle', '/pool/advance', '/pool/repay', '/register/decline'];
+
+/** At most this many requests in one POST /register/batch, and at most this many bytes of their bodies together. */
+export const MAX_BATCHED_REQUESTS = 64;
+export const MAX_BATCHED_BYTES = 48 * 1024;
+
+/** One request inside POST /register/batch: what it would be alone (its body as the exact text it would send). */
+export interface BatchedRequest {
+  path: RegisterPath;
+  idempotencyKey: string;
+  body: string;
+}
+
+/** The answer of POST /register/batch: per request, in order, the status and body it would have been answered alone. */
+export interface BatchAnswer {
+  answers: Array<{ status: number; body: unknown }>;
+}
+
 export interface IntermediaryInfo {
   service: 'intermediary';
   intermediaryId: number;

@@ -2,11 +2,11 @@
 // and the register and pool endpoints that only intermediaries call, with signed requests.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { DeclineItem, SignedTransactionJson } from '../api.ts';
+import { type BatchAnswer, type BatchedRequest, type DeclineItem, MAX_BATCHED_REQUESTS, REGISTER_PATHS, type RegisterPath, type SignedTransactionJson } from '../api.ts';
 import { LEN } from '../../codec/protocol-constants.ts';
-import { forbidden, unauthorized } from '../errors.ts';
-import { requireAdmin } from '../http/app.ts';
-import { amount, hex, httpUrl, intermediaryId, items, name, object, signedTransaction, u32 } from '../http/schemas.ts';
+import { badRequest, forbidden, unauthorized } from '../errors.ts';
+import { DEFAULT_BODY_LIMIT, refusalOf, requireAdmin } from '../http/app.ts';
+import { amount, hex, httpUrl, intermediaryId, items, name, object, signedTransaction, u32, uuid } from '../http/schemas.ts';
 import { intermediaryIdOfSender, readServiceHeaders, verifyServiceRequest } from '../http/service-auth.ts';
 import type { CentralBankService } from './service.ts';
 
@@ -55,37 +55,85 @@ export function centralBankRoutes(app: FastifyInstance, service: CentralBankServ
   app.get('/audit/network', { preValidation: admin }, async () => service.networkAudit());
   app.post('/admin/outbox/drain', { preValidation: admin }, async () => ({ remaining: (await service.outbox.drain()).remaining.length }));
 
-  app.post('/register/settle', { preValidation: signed, schema: { body: items(signedTransaction) } }, async (request) => {
-    const caller = request.intermediary!;
-    return service.settle(caller.id, (request.body as { items: SignedTransactionJson[] }).items, caller);
-  });
-  app.post('/pool/advance', { preValidation: signed, schema: { body: items(signedTransaction) } }, async (request) => {
-    const caller = request.intermediary!;
-    return service.advance(caller.id, (request.body as { items: SignedTransactionJson[] }).items, caller);
-  });
-  app.post('/pool/repay', { preValidation: signed, schema: { body: items(object({ txId: hex(LEN.CARD_ID + LEN.SEQ) })) } }, async (request) => {
-    const caller = request.intermediary!;
-    return service.repay(caller.id, (request.body as { items: Array<{ txId: string }> }).items.map((i) => i.txId), caller);
-  });
-  app.post(
-    '/register/decline',
-    {
-      preValidation: signed,
-      schema: {
-        body: items(
-          object({
-            recipientCard: hex(LEN.CARD_ID),
-            requestNo: u32,
-            recipientIntermediary: intermediaryId,
-            source: { type: 'string', enum: ['decline', 'void'] },
-            evidence: hex(LEN.RECORD),
-          }),
-        ),
-      },
-    },
-    async (request) => {
+  // The register and pool endpoints, each alone and several in one signed request (POST /register/batch).
+  const operations = registerOperations(service);
+  for (const [path, operation] of Object.entries(operations)) {
+    app.post(path, { preValidation: signed, schema: { body: operation.schema } }, async (request) => {
       const caller = request.intermediary!;
-      return service.decline(caller.id, (request.body as { items: DeclineItem[] }).items, caller);
+      return operation.run(caller.id, request.body, caller);
+    });
+  }
+  app.post('/register/batch', { preValidation: signed, schema: { body: batchSchema } }, async (request): Promise<BatchAnswer> => {
+    const caller = request.intermediary!;
+    const { requests } = request.body as { requests: BatchedRequest[] };
+    // Each as if it came alone, signed by the same caller under its own idempotency key, all at once: their
+    // database transactions share the group commits.
+    const answers = await Promise.all(
+      requests.map(async (sub) => {
+        try {
+          const operation = operations[sub.path];
+          let body: unknown;
+          try {
+            body = JSON.parse(sub.body);
+          } catch {
+            throw badRequest('invalid-json', `The body of ${sub.path} is not valid JSON.`);
+          }
+          const validate = request.compileValidationSchema(operation.schema);
+          if (!validate(body)) {
+            const first = validate.errors?.[0];
+            throw badRequest('invalid-request', `The request is invalid: body${first?.instancePath ?? ''} ${first?.message ?? 'does not match its schema'}`);
+          }
+          return { status: 200, body: await operation.run(caller.id, body, { key: sub.idempotencyKey, raw: sub.body }) };
+        } catch (error) {
+          const refusal = refusalOf(error);
+          if (refusal.status === 500) request.log.error(error);
+          return refusal;
+        }
+      }),
+    );
+    return { answers };
+  });
+}
+
+interface RegisterOperation {
+  schema: Record<string, unknown>;
+  run: (callerId: number, body: unknown, request: { key: string; raw: string }) => Promise<object>;
+}
+
+const batchSchema = object({
+  requests: {
+    type: 'array',
+    minItems: 1,
+    maxItems: MAX_BATCHED_REQUESTS,
+    items: object({ path: { type: 'string', enum: REGISTER_PATHS }, idempotencyKey: uuid, body: { type: 'string', maxLength: DEFAULT_BODY_LIMIT } }),
+  },
+});
+
+function registerOperations(service: CentralBankService): Record<RegisterPath, RegisterOperation> {
+  return {
+    '/register/settle': {
+      schema: items(signedTransaction),
+      run: (callerId, body, request) => service.settle(callerId, (body as { items: SignedTransactionJson[] }).items, request),
     },
-  );
+    '/pool/advance': {
+      schema: items(signedTransaction),
+      run: (callerId, body, request) => service.advance(callerId, (body as { items: SignedTransactionJson[] }).items, request),
+    },
+    '/pool/repay': {
+      schema: items(object({ txId: hex(LEN.CARD_ID + LEN.SEQ) })),
+      run: (callerId, body, request) => service.repay(callerId, (body as { items: Array<{ txId: string }> }).items.map((i) => i.txId), request),
+    },
+    '/register/decline': {
+      schema: items(
+        object({
+          recipientCard: hex(LEN.CARD_ID),
+          requestNo: u32,
+          recipientIntermediary: intermediaryId,
+          source: { type: 'string', enum: ['decline', 'void'] },
+          evidence: hex(LEN.RECORD),
+        }),
+      ),
+      run: (callerId, body, request) => service.decline(callerId, (body as { items: DeclineItem[] }).items, request),
+    },
+  };
 }

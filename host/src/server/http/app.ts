@@ -5,7 +5,7 @@
 
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DatabaseError, type TransactionRunner } from '../db/sqlite.ts';
-import { conflict, ServiceError, unauthorized } from '../errors.ts';
+import { conflict, type ErrorBody, ServiceError, unauthorized } from '../errors.ts';
 import type { IdempotencyRepository } from '../ledger.ts';
 import { sameToken } from '../keys.ts';
 import { sha256Hex } from './service-auth.ts';
@@ -59,32 +59,30 @@ export function createApp(options: AppOptions = {}): FastifyInstance {
   });
 
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof ServiceError) {
-      void reply.code(error.statusCode).send({ error: error.code, reason: sentence(error.message) });
-      return;
-    }
-    const e = error as { validation?: unknown; statusCode?: number; code?: string; message?: string };
-    if (e.validation) {
-      void reply.code(400).send({ error: 'invalid-request', reason: sentence(`The request is invalid: ${e.message ?? 'it does not match its schema'}`) });
-      return;
-    }
-    if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-      const code = e.statusCode === 413 ? 'too-large' : e.statusCode === 415 ? 'unsupported-media-type' : 'bad-request';
-      void reply.code(e.statusCode).send({ error: code, reason: sentence(e.message ?? 'The request was refused') });
-      return;
-    }
-    if (error instanceof DatabaseError && /SQLITE_FULL|SQLITE_IOERR/.test(error.message)) {
-      void reply.code(503).send({ error: 'storage', reason: 'The service cannot write to its database now; nothing was applied, try again later.' });
-      return;
-    }
-    options.onInternalError?.(error, request);
-    void reply.code(500).send({ error: 'internal', reason: 'The service failed on this request; every request can be repeated safely.' });
+    const refusal = refusalOf(error);
+    if (refusal.status === 500) options.onInternalError?.(error, request);
+    void reply.code(refusal.status).send(refusal.body);
   });
 
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: 'not-found', reason: `There is no endpoint ${request.method} ${request.url.split('?')[0]}.` });
   });
   return app;
+}
+
+/** The status and `{ error, reason }` body that answer an error thrown while handling a request. */
+export function refusalOf(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof ServiceError) return { status: error.statusCode, body: { error: error.code, reason: sentence(error.message) } };
+  const e = error as { validation?: unknown; statusCode?: number; code?: string; message?: string };
+  if (e.validation) return { status: 400, body: { error: 'invalid-request', reason: sentence(`The request is invalid: ${e.message ?? 'it does not match its schema'}`) } };
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    const code = e.statusCode === 413 ? 'too-large' : e.statusCode === 415 ? 'unsupported-media-type' : 'bad-request';
+    return { status: e.statusCode, body: { error: code, reason: sentence(e.message ?? 'The request was refused') } };
+  }
+  if (error instanceof DatabaseError && /SQLITE_FULL|SQLITE_IOERR/.test(error.message)) {
+    return { status: 503, body: { error: 'storage', reason: 'The service cannot write to its database now; nothing was applied, try again later.' } };
+  }
+  return { status: 500, body: { error: 'internal', reason: 'The service failed on this request; every request can be repeated safely.' } };
 }
 
 /** The bearer token of a request, or undefined. */

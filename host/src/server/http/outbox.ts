@@ -8,6 +8,11 @@
 //
 // Any answer but 2xx (and any network failure) leaves the message for a later attempt, with exponential backoff
 // up to a minute: money messages are never dropped. The audit lists what is undelivered.
+//
+// Group sending: messages the `batch` option accepts (an intermediary's messages to the central bank's register)
+// wait while a request to their target is under way and then go together in one signed request, each with its own
+// path, body and idempotency key and its own answer, exactly as if sent alone (docs/NETWORK.md section 4,
+// `POST /register/batch`). One request at a time per target: under load they fill up, alone they leave at once.
 
 import type { TransactionRunner } from '../db/sqlite.ts';
 import type { OutboxMessage, OutboxRepository } from '../ledger.ts';
@@ -22,6 +27,24 @@ export interface OutboxDeliveryOptions<R extends { outbox: OutboxRepository }> {
   now?: () => number;
   /** Called when a delivery fails (for logs). */
   onFailure?: (message: OutboxMessage, reason: string) => void;
+  /** Group sending (see the header); without it every message is a request of its own. */
+  batch?: OutboxBatching;
+}
+
+export interface OutboxBatching {
+  /** True for a message that may travel with others to its target. */
+  accepts: (message: OutboxMessage) => boolean;
+  /** Sends several messages to one target in one request; answers one response per message, in order. */
+  send: (target: string, messages: readonly OutboxMessage[]) => Promise<JsonResponse[]>;
+  /** Most messages, and most bytes of their bodies, in one request. */
+  maxMessages: number;
+  maxBytes: number;
+}
+
+interface Waiting {
+  message: OutboxMessage;
+  resolve: (response: JsonResponse) => void;
+  reject: (error: unknown) => void;
 }
 
 export class OutboxDelivery<R extends { outbox: OutboxRepository }> {
@@ -29,6 +52,8 @@ export class OutboxDelivery<R extends { outbox: OutboxRepository }> {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly now: () => number;
+  /** Per target: the messages waiting for the request under way to end (present while one is). */
+  private readonly groups = new Map<string, Waiting[]>();
 
   constructor(private readonly options: OutboxDeliveryOptions<R>) {
     this.now = options.now ?? Date.now;
@@ -60,7 +85,7 @@ export class OutboxDelivery<R extends { outbox: OutboxRepository }> {
     if (!message || message.deliveredAt !== null) return;
     let response: JsonResponse;
     try {
-      response = await this.options.send(message);
+      response = await this.transmit(message);
     } catch (error) {
       const reason = error instanceof HttpFailure ? error.message : `sending failed: ${(error as Error).message}`;
       await this.failed(message, reason);
@@ -84,6 +109,43 @@ export class OutboxDelivery<R extends { outbox: OutboxRepository }> {
       return;
     }
     if (followUps.length > 0) await this.deliver(followUps);
+  }
+
+  /** Sends one message, alone or in its target's next group. */
+  private transmit(message: OutboxMessage): Promise<JsonResponse> {
+    const batch = this.options.batch;
+    if (!batch || !batch.accepts(message) || message.body.length > batch.maxBytes) return this.options.send(message);
+    return new Promise<JsonResponse>((resolve, reject) => {
+      const waiting = this.groups.get(message.target);
+      if (waiting) {
+        waiting.push({ message, resolve, reject });
+        return;
+      }
+      const group: Waiting[] = [{ message, resolve, reject }];
+      this.groups.set(message.target, group);
+      // The messages of this turn of the event loop (the answers of one commit) leave together.
+      setImmediate(() => void this.sendGroups(message.target, batch, group));
+    });
+  }
+
+  private async sendGroups(target: string, batch: OutboxBatching, waiting: Waiting[]): Promise<void> {
+    while (waiting.length > 0) {
+      let bytes = 0;
+      let count = 0;
+      while (count < waiting.length && count < batch.maxMessages && bytes + waiting[count].message.body.length <= batch.maxBytes) {
+        bytes += waiting[count].message.body.length;
+        count += 1;
+      }
+      const group = waiting.splice(0, Math.max(1, count));
+      try {
+        const responses = group.length === 1 ? [await this.options.send(group[0].message)] : await batch.send(target, group.map((w) => w.message));
+        if (responses.length !== group.length) throw new HttpFailure(`the batch was answered with ${responses.length} answers for ${group.length} requests`);
+        group.forEach((w, i) => w.resolve(responses[i]));
+      } catch (error) {
+        for (const w of group) w.reject(error);
+      }
+    }
+    this.groups.delete(target);
   }
 
   private async failed(message: OutboxMessage, reason: string): Promise<void> {

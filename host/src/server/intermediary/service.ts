@@ -24,8 +24,10 @@ import type {
   SyncAnswer,
   UserView,
   AdvanceAnswer,
+  BatchedRequest,
   CardCoverage,
 } from '../api.ts';
+import { MAX_BATCHED_BYTES, MAX_BATCHED_REQUESTS, REGISTER_PATHS } from '../api.ts';
 import { decodeCardCertificate, decodeIntermediaryCertificate, encodeCardCertificate, encodeCardCertificateBody, type IntermediaryCertificate } from '../../codec/certificates.ts';
 import { equalBytes, fromHex, toHex } from '../../codec/hex.ts';
 import { cardIdHex, cardIdOf } from '../../codec/ids.ts';
@@ -38,14 +40,14 @@ import type { Signed } from '../../codec/signed.ts';
 import type { TransactionRunner } from '../db/sqlite.ts';
 import { badRequest, conflict, notFound, ServiceError, unavailable } from '../errors.ts';
 import { idempotent } from '../http/app.ts';
-import { connectionPool, HttpFailure, requestJson } from '../http/json-http.ts';
+import { connectionPool, HttpFailure, type JsonResponse, requestJson } from '../http/json-http.ts';
 import { OutboxDelivery } from '../http/outbox.ts';
 import { PeerCaller } from '../http/peers.ts';
 import { intermediarySender } from '../http/service-auth.ts';
 import { newToken, tokenHash } from '../keys.ts';
 import type { OutboxMessage } from '../ledger.ts';
 import { isCurvePoint, type SigningKey, signStructure, verifySignature, verifySignedStructure } from '../signatures.ts';
-import { type Anomaly, appliedResultOrderSeq, decideOrders, detectAnomalies, type RecordCheck, recordTransactionId, syncBalance } from './rules.ts';
+import { type Anomaly, appliedResultOrderSeq, type PayerState, decideOrders, detectAnomalies, type RecordCheck, recordTransactionId, syncBalance } from './rules.ts';
 import { Books, CLEARING, CLEARING_STATES, Outgoing, online, PENDING_OUT_STATES, POSITION, shadow, TREASURY } from './settlement.ts';
 import type { CardRow, IntermediaryRepositories, OrderRow } from './store.ts';
 import { crashPoint } from '../crash-points.ts';
@@ -70,6 +72,9 @@ export interface ChallengeJson {
   orderSeq: number;
   balance: number;
 }
+
+/** Payer states of a payment the card made and that is not declined or reversed: spent, whether paid yet or not. */
+const SPENT_STATES: readonly PayerState[] = [...PENDING_OUT_STATES, ...CLEARING_STATES, 'settled'];
 
 const STATE_NAMES: Record<number, 'ACTIVE' | 'BLOCKED' | 'TERMINATED'> = { [STATE.ACTIVE]: 'ACTIVE', [STATE.BLOCKED]: 'BLOCKED', [STATE.TERMINATED]: 'TERMINATED' };
 
@@ -146,7 +151,26 @@ export class IntermediaryService {
       now,
       send: async (message) => this.peers.call(await this.urlOf(message.target), 'POST', message.path, message.body, message.idempotencyKey),
       apply: (r, message, answer) => this.applyAnswer(r, message, answer),
+      batch: {
+        accepts: (message) => message.target === 'central-bank' && (REGISTER_PATHS as readonly string[]).includes(message.path),
+        send: (target, messages) => this.sendBatch(target, messages),
+        maxMessages: MAX_BATCHED_REQUESTS,
+        maxBytes: MAX_BATCHED_BYTES,
+      },
     });
+  }
+
+  /** Several register requests in one POST /register/batch; one response per message, in order. */
+  private async sendBatch(target: string, messages: readonly OutboxMessage[]): Promise<JsonResponse[]> {
+    const requests: BatchedRequest[] = messages.map((m) => ({ path: m.path as BatchedRequest['path'], idempotencyKey: m.idempotencyKey, body: m.body }));
+    const body = JSON.stringify({ requests });
+    const response = await this.peers.call(await this.urlOf(target), 'POST', '/register/batch', body);
+    const answers = (response.body as { answers?: unknown } | undefined)?.answers;
+    if (response.status !== 200 || !Array.isArray(answers)) {
+      // The batch as a whole was refused (or never arrived): every message gets that answer and is retried.
+      return messages.map(() => response);
+    }
+    return answers.map((a) => a as JsonResponse);
   }
 
   get publicKey(): Uint8Array {
@@ -926,11 +950,7 @@ export class IntermediaryService {
 
   /** Payments the card made after its report (payer sequence at or above the report's) and de-funds it applied after it. */
   private async spentSinceReport(r: IntermediaryRepositories, card: CardRow, report: Report): Promise<number> {
-    const payments = (await r.transactions.byPayer(card.id, [...PENDING_OUT_STATES, ...CLEARING_STATES, 'settled'])).filter((t) => t.payerSeq >= report.txSeq).reduce((s, t) => s + t.amount, 0);
-    const defunds = (await r.orders.forCard(card.id))
-      .filter((o) => o.kind === 'DEFUND' && (o.state === 'applied' || o.state === 'completed') && o.orderSeq !== null && o.orderSeq >= report.orderSeq)
-      .reduce((s, o) => s + o.amount, 0);
-    return payments + defunds;
+    return (await r.transactions.sumByPayer(card.id, SPENT_STATES, report.txSeq)) + (await r.orders.defundedSince(card.id, report.orderSeq));
   }
 
   // ------------------------------------------------------------------------------------------- interbank

@@ -159,6 +159,8 @@ export interface OrdersRepository {
   update(id: number, patch: Partial<Omit<OrderRow, 'id'>>): Promise<void>;
   /** Sum of the open top-up orders of the card (money reserved in its shadow for them). */
   reservedTopUps(cardId: string): Promise<number>;
+  /** Sum of the de-funds the card applied (state applied or completed) at order number `fromSeq` or later. */
+  defundedSince(cardId: string, fromSeq: number): Promise<number>;
 }
 
 export interface TransactionsRepository {
@@ -178,7 +180,8 @@ export interface TransactionsRepository {
   byRecipient(cardId: string, states: readonly RecipientState[]): Promise<TransactionRow[]>;
   /** The transaction paying that request of that recipient, if one is known. */
   forRequest(recipientCard: string, requestNo: number): Promise<TransactionRow[]>;
-  sumByPayer(cardId: string, states: readonly PayerState[]): Promise<number>;
+  /** Sum of the card's payments in these payer states, from payer sequence number `fromSeq` on. */
+  sumByPayer(cardId: string, states: readonly PayerState[], fromSeq?: number): Promise<number>;
   /** True when the card has a payment in one of these payer states, or a de-fund waiting for funds (one cheap query). */
   hasWaiting(cardId: string, states: readonly PayerState[]): Promise<boolean>;
   sumByRecipient(cardId: string, states: readonly RecipientState[]): Promise<number>;
@@ -376,6 +379,11 @@ class SqlOrders implements OrdersRepository {
   async update(id: number, patch: Partial<Omit<OrderRow, 'id'>>) {
     updateStatement(this.db, 'orders', 'id', id, patch as Row);
   }
+  async defundedSince(cardId: string, fromSeq: number) {
+    return (
+      this.db.get<{ total: number | null }>("SELECT SUM(amount) AS total FROM orders WHERE card_id = ? AND kind = 'DEFUND' AND state IN ('applied', 'completed') AND order_seq >= ?", cardId, fromSeq)?.total ?? 0
+    );
+  }
   async reservedTopUps(cardId: string) {
     return this.db.get<{ total: number | null }>("SELECT SUM(amount) AS total FROM orders WHERE card_id = ? AND kind = 'TOP_UP' AND state = 'open'", cardId)?.total ?? 0;
   }
@@ -418,8 +426,11 @@ class SqlTransactions implements TransactionsRepository {
   async forRequest(recipientCard: string, requestNo: number) {
     return this.db.all<Row>('SELECT * FROM transactions WHERE recipient_card = ? AND request_no = ?', recipientCard, requestNo).map((r) => fromRow<TransactionRow>(r)!);
   }
-  async sumByPayer(cardId: string, states: readonly PayerState[]) {
-    return this.db.get<{ total: number | null }>(`SELECT SUM(amount) AS total FROM transactions WHERE payer_card = ? AND payer_state IN (${placeholders(states.length)})`, cardId, ...states)?.total ?? 0;
+  async sumByPayer(cardId: string, states: readonly PayerState[], fromSeq = 0) {
+    return (
+      this.db.get<{ total: number | null }>(`SELECT SUM(amount) AS total FROM transactions WHERE payer_card = ? AND payer_state IN (${placeholders(states.length)}) AND payer_seq >= ?`, cardId, ...states, fromSeq)
+        ?.total ?? 0
+    );
   }
   async hasWaiting(cardId: string, states: readonly PayerState[]) {
     return (
