@@ -78,13 +78,13 @@ describe('migrations', () => {
   });
 });
 
-describe('grouped transactions and the ledger', () => {
-  function books() {
-    const db = SqliteDatabase.open(join(fresh(), 'db.sqlite'), { migrations: migrations(LEDGER_SQL) });
-    const runner = new SqliteTransactions(db, { ledger: new SqlLedger(db) });
-    return { db, runner };
-  }
+function books() {
+  const db = SqliteDatabase.open(join(fresh(), 'db.sqlite'), { migrations: migrations(LEDGER_SQL) });
+  const runner = new SqliteTransactions(db, { ledger: new SqlLedger(db) });
+  return { db, runner };
+}
 
+describe('grouped transactions and the ledger', () => {
   it('commits many works in one batch; a work that throws rolls back alone', async () => {
     const { db, runner } = books();
     await runner.transaction(async (r) => {
@@ -122,6 +122,41 @@ describe('grouped transactions and the ledger', () => {
     expect(await runner.transaction(async (r) => [await r.ledger.balance('a'), await r.ledger.balance('b'), await r.ledger.balance('source')])).toEqual([6, 4, -10]);
     // The database itself refuses a negative balance, whatever the code does.
     expect(() => db.run("UPDATE accounts SET balance = -1 WHERE name = 'a'")).toThrow(/CHECK constraint/);
+    db.close();
+  });
+});
+
+describe('refused movements', () => {
+  it('leave no balance changed and no journal line, even when the work catches the refusal and commits', async () => {
+    const { db, runner } = books();
+    const outcome = await runner.transaction(async (r) => {
+      await r.ledger.open('source', { source: true });
+      await r.ledger.open('a');
+      await r.ledger.open('b');
+      await r.ledger.move({ debit: 'source', credit: 'a', amount: 10, kind: 'issue', reference: '1' });
+      const refusals: string[] = [];
+      for (const m of [
+        { debit: 'a', credit: 'b', amount: 11, kind: 'pay', reference: 'over' },
+        { debit: 'a', credit: 'nowhere', amount: 1, kind: 'pay', reference: 'to-nowhere' },
+        { debit: 'nowhere', credit: 'b', amount: 1, kind: 'pay', reference: 'from-nowhere' },
+      ]) {
+        await r.ledger.move(m).catch((error: LedgerError) => refusals.push(`${error.code}: ${error.message}`));
+      }
+      return refusals;
+    });
+    expect(outcome).toEqual([
+      'insufficient-funds: The account a holds 10 öre, less than the 11 öre of pay over.',
+      'unknown-account: There is no account nowhere.',
+      'unknown-account: There is no account nowhere.',
+    ]);
+    expect(db.all('SELECT name, balance FROM accounts ORDER BY name')).toEqual([
+      { name: 'a', balance: 10 },
+      { name: 'b', balance: 0 },
+      { name: 'source', balance: -10 },
+    ]);
+    expect(db.all('SELECT kind, reference FROM ledger')).toEqual([{ kind: 'issue', reference: '1' }]);
+    // The refused (kind, reference) can move later, once there is money for it.
+    expect(await runner.transaction((r) => r.ledger.move({ debit: 'a', credit: 'b', amount: 10, kind: 'pay', reference: 'over' }))).toBe(true);
     db.close();
   });
 });

@@ -658,15 +658,11 @@ export class IntermediaryService {
     const facts = await this.runner.transaction(async (r) => {
       const card = await this.ownedCard(r, cardId, userId);
       const prior = await r.syncs.get(cardId, challenge);
-      const knownBodies = new Map<string, string>();
+      const txIds = records.map(recordTransactionId).filter((id): id is string => id !== undefined);
+      const knownBodies = new Map([...(await r.transactions.getMany(txIds))].map(([id, row]) => [id, row.body]));
       const localPayers = new Map<string, CardRow>();
       const orderMatches: boolean[] = [];
       for (const record of records) {
-        const txId = recordTransactionId(record);
-        if (txId) {
-          const known = await r.transactions.get(txId);
-          if (known) knownBodies.set(txId, known.body);
-        }
         if (record.kind === 'INCOMING' && record.transaction.payerIntermediary === this.config.id) {
           const payer = await r.cards.get(cardIdHex(record.transaction.payerId));
           if (payer) localPayers.set(payer.id, payer);
@@ -1029,7 +1025,9 @@ export class IntermediaryService {
       case '/register/settle': {
         const a = answer as SettleAnswer;
         for (const m of a.movements ?? []) await this.books.applyMovement(r, m, out);
-        for (const result of a.results) await this.books.applySettleResult(r, result, out);
+        // Read after the movements (they may change these rows); each result changes only its own row.
+        const rows = await r.transactions.getMany(a.results.map((result) => result.txId));
+        for (const result of a.results) await this.books.applySettleResult(r, result, out, rows.get(result.txId));
         break;
       }
       case '/pool/advance': {

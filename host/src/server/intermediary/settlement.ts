@@ -164,16 +164,20 @@ export class Books {
     const account = cardAccount(card);
     // Money credited for payments the card never reported is not spent for it: a decline may still take it back.
     const withheld = account === shadow(card.id) ? await r.transactions.withheld(card.id) : 0;
-    for (const row of await r.transactions.byPayer(cardId, WAITING_STATES)) {
-      if (row.payerState !== 'advanced' && (await r.declines.get(row.recipientCard, row.requestNo))) {
+    const rows = await r.transactions.byPayer(cardId, WAITING_STATES);
+    const declined = await r.declines.declinedOf(rows.filter((row) => row.payerState !== 'advanced'));
+    // Only this loop's own debits change the account while it runs.
+    let available = (await r.ledger.balance(account)) - withheld;
+    for (const row of rows) {
+      if (row.payerState !== 'advanced' && declined.has(`${row.recipientCard}:${row.requestNo}`)) {
         await this.setPayerState(r, row, 'declined');
         await this.rejectRecipient(r, row);
         continue;
       }
-      const available = (await r.ledger.balance(account)) - withheld;
       if (row.payerState === 'advanced') {
         if (available >= row.amount) {
           await r.ledger.move({ debit: account, credit: CLEARING, amount: row.amount, kind: 'repay-debit', reference: row.id });
+          available -= row.amount;
           await this.setPayerState(r, row, 'repaying');
           out.repay.push(row.id);
         }
@@ -182,6 +186,7 @@ export class Books {
       const decision = fundingDecision(available, row.amount, this.ctx.liquidity);
       if (decision === 'debit') {
         await r.ledger.move({ debit: account, credit: CLEARING, amount: row.amount, kind: 'tx-debit', reference: row.id });
+        available -= row.amount;
         await this.setPayerState(r, row, 'debited', card.refundedAt !== null ? 'online' : 'shadow');
         out.settle.push(signedJson(row));
       } else if (decision === 'advance' && row.payerState === 'known') {
@@ -234,8 +239,8 @@ export class Books {
   // ------------------------------------------------------------------------------------- central bank answers
 
   /** The register's answer for a transaction this intermediary debited (`debited` -> settled, or refunded). */
-  async applySettleResult(r: IntermediaryRepositories, result: SettleResult, out: Outgoing): Promise<void> {
-    const row = await r.transactions.get(result.txId);
+  async applySettleResult(r: IntermediaryRepositories, result: SettleResult, out: Outgoing, known?: TransactionRow): Promise<void> {
+    const row = known ?? (await r.transactions.get(result.txId));
     if (!row || row.payerState !== 'debited') return; // answered before: nothing twice
     let outcome = result.outcome;
     if (outcome === 'already') {

@@ -165,6 +165,8 @@ export interface OrdersRepository {
 
 export interface TransactionsRepository {
   get(id: string): Promise<TransactionRow | undefined>;
+  /** The rows of these ids that exist, by id (one query). */
+  getMany(ids: readonly string[]): Promise<Map<string, TransactionRow>>;
   insert(row: TransactionRow): Promise<void>;
   /** Inserts the row unless its id exists; true when inserted. */
   insertIfAbsent(row: TransactionRow): Promise<boolean>;
@@ -191,6 +193,8 @@ export interface TransactionsRepository {
 
 export interface DeclinesRepository {
   get(recipientCard: string, requestNo: number): Promise<DeclineRow | undefined>;
+  /** Which of these requests are declined, as `recipientCard:requestNo` keys (one query). */
+  declinedOf(requests: ReadonlyArray<{ recipientCard: string; requestNo: number }>): Promise<Set<string>>;
   insert(row: DeclineRow): Promise<boolean>;
 }
 
@@ -261,6 +265,9 @@ function fromRow<T>(row: Row | undefined): T | undefined {
   for (const [k, v] of Object.entries(row)) out[camel(k)] = v;
   return out as T;
 }
+
+/** Most values bound in one IN list (a statement per list length is prepared and kept). */
+const MAX_LIST = 64;
 
 const placeholderLists: string[] = [];
 function placeholders(n: number): string {
@@ -394,6 +401,17 @@ class SqlTransactions implements TransactionsRepository {
   async get(id: string) {
     return fromRow<TransactionRow>(this.db.get('SELECT * FROM transactions WHERE id = ?', id));
   }
+  async getMany(ids: readonly string[]) {
+    const rows = new Map<string, TransactionRow>();
+    for (let at = 0; at < ids.length; at += MAX_LIST) {
+      const part = ids.slice(at, at + MAX_LIST);
+      for (const row of this.db.all<Row>(`SELECT * FROM transactions WHERE id IN (${placeholders(part.length)})`, ...part)) {
+        const tx = fromRow<TransactionRow>(row)!;
+        rows.set(tx.id, tx);
+      }
+    }
+    return rows;
+  }
   async insert(row: TransactionRow) {
     insertStatement(this.db, 'transactions', row as unknown as Row);
   }
@@ -457,6 +475,18 @@ class SqlDeclines implements DeclinesRepository {
   constructor(private readonly db: SqliteDatabase) {}
   async get(recipientCard: string, requestNo: number) {
     return fromRow<DeclineRow>(this.db.get('SELECT * FROM declines WHERE recipient_card = ? AND request_no = ?', recipientCard, requestNo));
+  }
+  async declinedOf(requests: ReadonlyArray<{ recipientCard: string; requestNo: number }>) {
+    const declined = new Set<string>();
+    for (let at = 0; at < requests.length; at += MAX_LIST) {
+      const part = requests.slice(at, at + MAX_LIST);
+      const rows = this.db.all<{ recipient_card: string; request_no: number }>(
+        `SELECT recipient_card, request_no FROM declines WHERE (recipient_card, request_no) IN (VALUES ${part.map(() => '(?, ?)').join(', ')})`,
+        ...part.flatMap((q) => [q.recipientCard, q.requestNo]),
+      );
+      for (const row of rows) declined.add(`${row.recipient_card}:${row.request_no}`);
+    }
+    return declined;
   }
   async insert(row: DeclineRow) {
     return (
