@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatTime, MAX_UNIX_SECONDS, parseTime, TimeError } from '../../host/src/cli/time.ts';
+import { formatDuration, formatTime, MAX_UNIX_SECONDS, parseDuration, parseTime, TimeError } from '../../host/src/cli/time.ts';
 
 const NOW_MS = 1_234_567_890_123;
 
@@ -49,5 +49,34 @@ describe('--at times', () => {
         expect(parseTime(formatTime(seconds), '--at', NOW_MS)).toBe(seconds);
       }),
     );
+  });
+});
+
+describe('durations (--lost-card-grace)', () => {
+  const valid: [string, number][] = [
+    ['14d', 14 * 86_400_000],
+    ['36h', 36 * 3_600_000],
+    ['1d12h', 36 * 3_600_000],
+    ['90m', 5_400_000],
+    ['30s', 30_000],
+    ['0s', 0],
+    ['1d2h3m4s', 93_784_000],
+    ['3650d', 3650 * 86_400_000],
+  ];
+  for (const [text, ms] of valid) {
+    it(`reads ${text} as ${ms} ms`, () => {
+      expect(parseDuration(text, '--lost-card-grace')).toBe(ms);
+    });
+  }
+  for (const text of ['', '14', 'd', '1.5d', '-1d', '2h1d', '14 d', '1w', '14D']) {
+    it(`refuses '${text}', naming the option and the forms it takes`, () => {
+      expect(() => parseDuration(text, '--lost-card-grace')).toThrow(`--lost-card-grace must be a duration such as 14d, 36h, 1d12h, 90m or 30s, got '${text}'`);
+    });
+  }
+  it('refuses more than ten years', () => {
+    expect(() => parseDuration('3651d', '--lost-card-grace')).toThrow('--lost-card-grace 3651d is longer than ten years');
+  });
+  it('writes every duration of whole seconds in a form it reads back', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 3650 * 86_400 }), (seconds) => parseDuration(formatDuration(seconds * 1000), 'd') === seconds * 1000));
   });
 });

@@ -4,7 +4,7 @@
 // others can read, a database newer than the code).
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +68,25 @@ describe('network up and down', () => {
     expect([again.centralBank.url, ...again.intermediaries.map((i) => i.url)]).toEqual([file.centralBank.url, ...file.intermediaries.map((i) => i.url)]);
     expect(again.centralBank.rootPublicKey).toBe(file.centralBank.rootPublicKey);
     expect((await new CentralBankClient(again.centralBank.url, { adminToken: again.centralBank.adminToken }).audit()).issued).toBe(2 * DEFAULT_ISSUE);
+    await networkDown(dir);
+  }, 60_000);
+
+  it('keeps the settings of its first start, and refuses a start that asks for others without starting anything', async () => {
+    const dir = join(root, 'settings');
+    const file = await networkUp({ dir, liquidity: 'pool', poolLimit: 500_00, lostCardGraceMs: 3_600_000 });
+    started.push(file.centralBank.pid!, ...file.intermediaries.map((i) => i.pid!));
+    const config = (service: string) => JSON.parse(readFileSync(join(dir, service, 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config('central-bank')).toMatchObject({ liquidity: 'pool', poolLimit: 500_00 });
+    expect(config('intermediary-1')).toMatchObject({ liquidity: 'pool', lostCardGraceMs: 3_600_000 });
+    expect(config('intermediary-2')).toMatchObject({ lostCardGraceMs: 3_600_000 });
+    await networkDown(dir);
+    await expect(networkUp({ dir, lostCardGraceMs: 60_000 })).rejects.toThrow(
+      /Intermediary 1 in .* was created with a lost-card grace period of 3600000 ms, not 60000\. Intermediary 2 .* The first start fixes these settings/,
+    );
+    await expect(networkUp({ dir, liquidity: 'pending', poolLimit: 1 })).rejects.toThrow(/created with liquidity pool, not pending\. .* pool limit of 50000 öre, not 1\./);
+    expect(readNetworkFile(dir)).toBeUndefined();
+    const same = await networkUp({ dir, liquidity: 'pool', lostCardGraceMs: 3_600_000 });
+    started.push(same.centralBank.pid!, ...same.intermediaries.map((i) => i.pid!));
     await networkDown(dir);
   }, 60_000);
 

@@ -172,7 +172,7 @@ export async function spawnService(dir: string, options: { timeoutMs?: number; e
   rmSync(join(dir, 'service.json'), { force: true });
   const logPath = join(dir, 'service.log');
   const log = openSync(logPath, 'a', 0o600);
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', resolve(dir)], {
+  const child = spawn(process.execPath, [...(process.env.PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF_DIR] : []), '--import', 'tsx', MAIN, 'serve', resolve(dir)], {
     cwd: PROJECT_ROOT,
     detached: true,
     stdio: ['ignore', log, log],
@@ -225,6 +225,30 @@ export function isServiceProcess(pid: number, dir: string): boolean {
   }
 }
 
+/** The settings asked for that differ from those the network in `dir` was created with (one sentence each). */
+function fixedSettingProblems(dir: string, options: NetworkOptions): string[] {
+  const problems: string[] = [];
+  const cbDir = centralBankDir(dir);
+  if (existsSync(join(cbDir, 'config.json'))) {
+    const cb = readServiceSettings(cbDir);
+    if (cb.service === 'central-bank') {
+      if (options.liquidity !== undefined && options.liquidity !== cb.liquidity) problems.push(`The network in ${dir} was created with liquidity ${cb.liquidity}, not ${options.liquidity}.`);
+      if (options.poolLimit !== undefined && options.poolLimit !== cb.poolLimit) problems.push(`The network in ${dir} was created with a pool limit of ${cb.poolLimit} öre, not ${options.poolLimit}.`);
+    }
+  }
+  if (options.lostCardGraceMs !== undefined) {
+    for (const { id } of options.intermediaries ?? DEFAULT_INTERMEDIARIES) {
+      const imDir = intermediaryDir(dir, id);
+      if (!existsSync(join(imDir, 'config.json'))) continue;
+      const im = readServiceSettings(imDir);
+      if (im.service === 'intermediary' && im.lostCardGraceMs !== options.lostCardGraceMs) {
+        problems.push(`Intermediary ${id} in ${dir} was created with a lost-card grace period of ${im.lostCardGraceMs} ms, not ${options.lostCardGraceMs}.`);
+      }
+    }
+  }
+  return problems;
+}
+
 /** Starts the central bank and the intermediaries as child processes, registers, certifies, issues; writes network.json. */
 export async function networkUp(options: NetworkOptions = {}): Promise<NetworkFile> {
   const dir = resolve(options.dir ?? DEFAULT_NETWORK_DIR);
@@ -235,6 +259,8 @@ export async function networkUp(options: NetworkOptions = {}): Promise<NetworkFi
   }
   const timeout = options.startTimeoutMs ?? 30_000;
   const cbDir = centralBankDir(dir);
+  const fixed = fixedSettingProblems(dir, options);
+  if (fixed.length > 0) throw new NetworkError(`${fixed.join(' ')} The first start fixes these settings: use another folder for other ones.`);
   initCentralBankDir(cbDir, options);
   const started: number[] = [];
   try {

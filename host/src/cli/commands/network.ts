@@ -4,7 +4,8 @@
 
 import type { Command, Group } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
-import { formatOre } from '../money.ts';
+import { formatOre, parseSekAmount } from '../money.ts';
+import { formatDuration, parseDuration } from '../time.ts';
 import { DIR_OPTION, readNetwork, workspaceDir } from '../workspace.ts';
 
 export const networkGroup: Group = { path: ['network'], summary: 'start, stop and inspect a local network (central bank and two intermediaries)' };
@@ -21,24 +22,44 @@ export const networkUp: Command = {
     'Starts the services as background processes listening on 127.0.0.1, each with its database and key under --dir ' +
     "(the first start creates them: keys, certificates, the intermediaries' registration and their first e-krona). " +
     'network.json (owner-only: it holds the admin tokens) records their addresses and processes. Starting again on ' +
-    'the same folder reuses its data.',
+    'the same folder reuses its data. The first start fixes --liquidity, --pool-limit and --lost-card-grace (in the ' +
+    "services' config.json); a later start that asks for other values is refused.",
   options: [
     DIR_OPTION,
-    { name: 'liquidity', type: 'string', placeholder: 'mode', description: "what happens when a payer's shadow wallet cannot pay yet: pending (wait) or pool (the central bank advances it); the first start fixes it", default: 'pending' },
+    {
+      name: 'liquidity',
+      type: 'string',
+      placeholder: 'mode',
+      description: "what happens when a payer's shadow wallet cannot pay yet: pending (wait; the default) or pool (the central bank advances it)",
+    },
+    { name: 'pool-limit', type: 'string', placeholder: 'SEK', description: 'most the pool may have advanced and not been repaid at once (default 10000000)' },
+    {
+      name: 'lost-card-grace',
+      type: 'string',
+      placeholder: 'duration',
+      description: "how long after a card is reported lost its shadow wallet is refunded to its user's online wallet: 14d (the default), 36h, 90m, 0s...",
+    },
   ],
-  examples: [{ command: 'ekrona network up --dir .ekrona --liquidity pool' }],
+  examples: [{ command: 'ekrona network up --dir .ekrona --liquidity pool' }, { command: 'ekrona network up --dir demo --lost-card-grace 1h' }],
   async run(ctx) {
     const liquidity = ctx.parsed('liquidity', parseLiquidity);
+    const poolLimit = ctx.parsed('pool-limit', (text, label) => parseSekAmount(text, label).ore);
+    const lostCardGraceMs = ctx.parsed('lost-card-grace', parseDuration);
     const dir = workspaceDir(ctx);
     const { networkUp: up } = await import('../../server/network.ts');
     let file;
     try {
-      file = await up({ dir, liquidity });
+      file = await up({ dir, liquidity, poolLimit, lostCardGraceMs });
     } catch (error) {
       throw new CliError(`the network did not start: ${(error as Error).message}`, { cause: error });
     }
+    const { readServiceSettings } = await import('../../server/services.ts');
     ctx.out.line(`central bank     ${file.centralBank.url}  (pid ${file.centralBank.pid}, liquidity ${file.liquidity})`);
-    for (const im of file.intermediaries) ctx.out.line(`intermediary ${im.id}   ${im.url}  (pid ${im.pid}, ${im.name})`);
+    for (const im of file.intermediaries) {
+      const settings = readServiceSettings(im.dir);
+      const grace = settings.service === 'intermediary' ? `, lost cards refunded after ${formatDuration(settings.lostCardGraceMs)}` : '';
+      ctx.out.line(`intermediary ${im.id}   ${im.url}  (pid ${im.pid}, ${im.name}${grace})`);
+    }
     ctx.out.line(`data in ${dir}; stop with 'ekrona network down --dir ${dir}'`);
   },
 };
