@@ -172,7 +172,9 @@ export async function spawnService(dir: string, options: { timeoutMs?: number; e
   rmSync(join(dir, 'service.json'), { force: true });
   const logPath = join(dir, 'service.log');
   const log = openSync(logPath, 'a', 0o600);
-  const child = spawn(process.execPath, [...(process.env.PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF_DIR] : []), '--import', 'tsx', MAIN, 'serve', resolve(dir)], {
+  // EKRONA_CPU_PROFILE_DIR: each service writes a V8 CPU profile (.cpuprofile) there when it stops (docs/NETWORK.md section 8).
+  const profile = process.env.EKRONA_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.EKRONA_CPU_PROFILE_DIR)}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', MAIN, 'serve', resolve(dir)], {
     cwd: PROJECT_ROOT,
     detached: true,
     stdio: ['ignore', log, log],
