@@ -147,12 +147,14 @@ describe('sync', () => {
     const payer = await net.card(0, { deposit: 50_00, topUp: 50_00 });
     const recipient = await net.card(0);
     await net.transfer(payer, recipient, 12_00);
-    const settledBefore = (await net.bank.audit()).register.settled;
+    const before = await net.bank.audit();
     await net.sync(recipient);
     await net.sync(recipient);
     await net.sync(payer);
     await net.sync(payer);
-    expect((await net.bank.audit()).register.settled).toBe(settledBefore + 1);
+    const after = await net.bank.audit();
+    expect(after.register.settled).toBe(before.register.settled + 1);
+    expect(after.positions).toEqual(before.positions); // both cards are the intermediary's: no position moves
     expect([payer.card.balance, recipient.card.balance]).toEqual([38_00, 12_00]);
     expect([await net.coverage(payer), await net.coverage(recipient)]).toEqual([38_00, 12_00]);
     await net.expectBalanced();
