@@ -7,7 +7,7 @@
 //   api              (copied from simulator)           javacard.* / javacardx.* classes only: what applets compile against
 //   applet           applet/src                        the wallet applet, if present (Java 7 class files, -g)
 //   testapplet       test/applet/src                   the runtime test applet (same flags)
-//   jcardsim-bridge  simulator/jcardsim/src            only when JCARDSIM_JAR names a jCardSim jar
+//   jcardsim-bridge  $JCARDSIM_BRIDGE_SRC                only when it and JCARDSIM_JAR are set (both outside the repository)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -164,20 +164,27 @@ function main() {
     });
   }
 
+  // The jCardSim bridge is not part of this repository (nothing built against jCardSim is): a user who has jCardSim
+  // and a bridge (the runner's CardBackend and CardSession over com.licel.jcardsim.base.Simulator, docs/RUNNER.md)
+  // points JCARDSIM_JAR and JCARDSIM_BRIDGE_SRC at them.
   const jcardsimJar = process.env.JCARDSIM_JAR;
-  if (jcardsimJar) {
-    if (!existsSync(jcardsimJar)) {
-      throw new BuildError(`JCARDSIM_JAR names ${jcardsimJar}, which does not exist.`);
+  const bridgeSources = process.env.JCARDSIM_BRIDGE_SRC;
+  if (jcardsimJar || bridgeSources) {
+    if (!jcardsimJar || !bridgeSources) {
+      throw new BuildError('The jCardSim bridge needs both JCARDSIM_JAR (the jar) and JCARDSIM_BRIDGE_SRC (the folder of its sources); set both or neither.');
+    }
+    for (const [name, path] of [['JCARDSIM_JAR', jcardsimJar], ['JCARDSIM_BRIDGE_SRC', bridgeSources]]) {
+      if (!existsSync(path)) throw new BuildError(`${name} names ${path}, which does not exist.`);
     }
     compile(javac, {
       name: 'jcardsim-bridge',
-      sources: javaFiles(join(repoRoot, 'simulator', 'jcardsim', 'src')),
+      sources: javaFiles(bridgeSources),
       classpath: [moduleDir('runner-core'), jcardsimJar],
       flags: ['--release', '17', '-g', '-Xlint:all', '-Xlint:-serial'],
       inputs: [stampPath('runner-core'), jcardsimJar],
     });
   } else {
-    log('jcardsim-bridge: JCARDSIM_JAR is not set, skipped');
+    log('jcardsim-bridge: JCARDSIM_JAR and JCARDSIM_BRIDGE_SRC are not set, skipped');
   }
   writeRunnerDescription(Boolean(jcardsimJar));
 }

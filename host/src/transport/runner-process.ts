@@ -158,7 +158,7 @@ export class RunnerConnection {
 export type RunnerFlavour = 'sim' | 'jcardsim';
 
 export interface RunnerLaunchOptions {
-  /** `sim` (our runtime, default) or `jcardsim` (the jCardSim bridge, built only when JCARDSIM_JAR is set). */
+  /** `sim` (our runtime, default) or `jcardsim` (the jCardSim bridge, kept outside the repository: scripts/README.md). */
   flavour?: RunnerFlavour;
   /** The java executable (default: the Java build's choice: $JAVA_HOME/bin/java when set, else `java`). */
   java?: string;
