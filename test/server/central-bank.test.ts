@@ -22,6 +22,7 @@ import type { SigningKey } from '../../host/src/server/signatures.ts';
 let dir: string;
 let bank: RunningCentralBank;
 let admin: CentralBankClient;
+const internalErrors: unknown[] = [];
 const keys: Record<number, SigningKey> = {};
 const payerKey = generateKeyPair();
 let seq = 0;
@@ -29,7 +30,7 @@ let seq = 0;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ekrona-cb-'));
   initCentralBankDir(dir, { liquidity: 'pool', poolLimit: 100_00 });
-  bank = await startCentralBank(dir, { outboxIntervalMs: 60_000 });
+  bank = await startCentralBank(dir, { outboxIntervalMs: 60_000, onInternalError: (error) => internalErrors.push(error) });
   admin = new CentralBankClient(bank.url, { adminToken: bank.adminToken });
   for (const id of [1, 2]) {
     keys[id] = generateSigningKey();
@@ -254,6 +255,28 @@ describe('several register requests in one (POST /register/batch)', () => {
       [403, 'forbidden'],
       [200, undefined],
     ]);
+    expect((await audit()).register.settled).toBe(before.register.settled + 1);
+  });
+
+  it("answers a request that fails through the service's fault with 500, reports it, and applies the others", async () => {
+    const before = await audit();
+    const good = payment(1, 2, 7_00);
+    const settle = bank.service.settle;
+    bank.service.settle = async () => {
+      bank.service.settle = settle; // only the first settle fails
+      throw new Error('disk on fire');
+    };
+    try {
+      const answer = await call<BatchAnswer>(1, '/register/batch', { requests: [settleRequest(payment(1, 2, 1_00)), settleRequest(good)] });
+      expect(answer.body.answers.map((a) => [a.status, (a.body as { error?: string }).error])).toEqual([
+        [500, 'internal'],
+        [200, undefined],
+      ]);
+    } finally {
+      bank.service.settle = settle;
+    }
+    expect(internalErrors.map((e) => (e as Error).message)).toEqual(['disk on fire']);
+    internalErrors.length = 0;
     expect((await audit()).register.settled).toBe(before.register.settled + 1);
   });
 

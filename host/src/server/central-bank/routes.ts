@@ -86,7 +86,7 @@ export function centralBankRoutes(app: FastifyInstance, service: CentralBankServ
           return { status: 200, body: await operation.run(caller.id, body, { key: sub.idempotencyKey, raw: sub.body }) };
         } catch (error) {
           const refusal = refusalOf(error);
-          if (refusal.status === 500) request.log.error(error);
+          if (refusal.status === 500) app.reportInternalError(error, request);
           return refusal;
         }
       }),

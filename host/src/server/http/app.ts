@@ -18,6 +18,10 @@ declare module 'fastify' {
     /** The body exactly as received: service request signatures cover these bytes. */
     rawBody: string;
   }
+  interface FastifyInstance {
+    /** Hands an error that is the service's fault (answered 500) to `AppOptions.onInternalError`. */
+    reportInternalError(error: unknown, request: FastifyRequest): void;
+  }
 }
 
 export interface AppOptions {
@@ -43,6 +47,7 @@ export function createApp(options: AppOptions = {}): FastifyInstance {
   });
 
   app.decorateRequest('rawBody', '');
+  app.decorate('reportInternalError', (error: unknown, request: FastifyRequest) => options.onInternalError?.(error, request));
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
@@ -60,7 +65,7 @@ export function createApp(options: AppOptions = {}): FastifyInstance {
 
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const refusal = refusalOf(error);
-    if (refusal.status === 500) options.onInternalError?.(error, request);
+    if (refusal.status === 500) app.reportInternalError(error, request);
     void reply.code(refusal.status).send(refusal.body);
   });
 

@@ -6,28 +6,30 @@
 // transaction (./settlement.ts books it), and outbox messages are delivered after the commit.
 
 import { randomUUID } from 'node:crypto';
-import type {
-  CardView,
-  CentralBankMovement,
-  CertifiedCard,
-  ClaimResult,
-  DeclineAnswer,
-  IntermediaryAudit,
-  IntermediaryInfo,
-  InstructionAnswer,
-  Liquidity,
-  NewUser,
-  OrderView,
-  RepayAnswer,
-  SettleAnswer,
-  SignedTransactionJson,
-  SyncAnswer,
-  UserView,
-  AdvanceAnswer,
-  BatchedRequest,
-  CardCoverage,
+import {
+  type AdvanceAnswer,
+  type BatchedRequest,
+  type CardCoverage,
+  type CardView,
+  type CentralBankMovement,
+  type CertifiedCard,
+  type ClaimResult,
+  type DeclineAnswer,
+  type InstructionAnswer,
+  type IntermediaryAudit,
+  type IntermediaryInfo,
+  type Liquidity,
+  type NewUser,
+  type OrderView,
+  type RepayAnswer,
+  type SettleAnswer,
+  type SignedTransactionJson,
+  type SyncAnswer,
+  type UserView,
+  MAX_BATCHED_BYTES,
+  MAX_BATCHED_REQUESTS,
+  REGISTER_PATHS,
 } from '../api.ts';
-import { MAX_BATCHED_BYTES, MAX_BATCHED_REQUESTS, REGISTER_PATHS } from '../api.ts';
 import { decodeCardCertificate, decodeIntermediaryCertificate, encodeCardCertificate, encodeCardCertificateBody, type IntermediaryCertificate } from '../../codec/certificates.ts';
 import { equalBytes, fromHex, toHex } from '../../codec/hex.ts';
 import { cardIdHex, cardIdOf } from '../../codec/ids.ts';
