@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { loadPcsclite } from '../../host/src/transport/pcsc.ts';
 
 /** pcsc-lite's client socket (PCSCLITE_CSOCK_NAME overrides it, as in libpcsclite). */
 export const PCSCD_SOCKET = process.env.PCSCLITE_CSOCK_NAME ?? '/run/pcscd/pcscd.comm';
@@ -42,6 +43,16 @@ export function vpcdInstalled(): boolean {
   return ['/etc/reader.conf.d/vpcd', '/usr/lib/pcsc/drivers/serial/libifdvpcd.so'].some((p) => existsSync(p));
 }
 
+/** True when the host's PC/SC binding (the optional pcsclite package) loads. */
+async function pcscliteLoads(): Promise<boolean> {
+  try {
+    await loadPcsclite();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface PcscdPlan {
   /** 'running': use the pcscd that runs; 'start': start the binary; 'skip': the tests cannot run. */
   mode: 'running' | 'start' | 'skip';
@@ -52,6 +63,9 @@ export interface PcscdPlan {
 
 export async function planPcscd(): Promise<PcscdPlan> {
   if (!vpcdInstalled()) return { mode: 'skip', reason: 'the vsmartcard vpcd driver is not installed (Debian: apt-get install vsmartcard-vpcd)' };
+  if (!(await pcscliteLoads())) {
+    return { mode: 'skip', reason: 'the optional pcsclite package is not built (it needs libpcsclite-dev when npm installs it: apt-get install libpcsclite-dev, then npm ci)' };
+  }
   if (await pcscdRunning()) return { mode: 'running' };
   const binary = findPcscd();
   if (binary) return { mode: 'start', binary };
