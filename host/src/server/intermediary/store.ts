@@ -269,6 +269,11 @@ function fromRow<T>(row: Row | undefined): T | undefined {
 /** Most values bound in one IN list (a statement per list length is prepared and kept). */
 const MAX_LIST = 64;
 
+/** `items` in consecutive parts of at most MAX_LIST, one IN list each. */
+function* inLists<T>(items: readonly T[]): Generator<readonly T[]> {
+  for (let at = 0; at < items.length; at += MAX_LIST) yield items.slice(at, at + MAX_LIST);
+}
+
 const placeholderLists: string[] = [];
 function placeholders(n: number): string {
   return (placeholderLists[n] ??= Array.from({ length: n }, () => '?').join(', '));
@@ -403,8 +408,7 @@ class SqlTransactions implements TransactionsRepository {
   }
   async getMany(ids: readonly string[]) {
     const rows = new Map<string, TransactionRow>();
-    for (let at = 0; at < ids.length; at += MAX_LIST) {
-      const part = ids.slice(at, at + MAX_LIST);
+    for (const part of inLists(ids)) {
       for (const row of this.db.all<Row>(`SELECT * FROM transactions WHERE id IN (${placeholders(part.length)})`, ...part)) {
         const tx = fromRow<TransactionRow>(row)!;
         rows.set(tx.id, tx);
@@ -478,8 +482,7 @@ class SqlDeclines implements DeclinesRepository {
   }
   async declinedOf(requests: ReadonlyArray<{ recipientCard: string; requestNo: number }>) {
     const declined = new Set<string>();
-    for (let at = 0; at < requests.length; at += MAX_LIST) {
-      const part = requests.slice(at, at + MAX_LIST);
+    for (const part of inLists(requests)) {
       const rows = this.db.all<{ recipient_card: string; request_no: number }>(
         `SELECT recipient_card, request_no FROM declines WHERE (recipient_card, request_no) IN (VALUES ${part.map(() => '(?, ?)').join(', ')})`,
         ...part.flatMap((q) => [q.recipientCard, q.requestNo]),
