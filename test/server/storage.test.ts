@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqlLedger } from '../../host/src/server/db/common-store.ts';
 import { DatabaseError, readMigrations, SqliteDatabase, SqliteTransactions } from '../../host/src/server/db/sqlite.ts';
+import { type CardRow, intermediaryRepositories } from '../../host/src/server/intermediary/store.ts';
 import { KeyFileError, loadOrCreateAdminToken, loadOrCreateServiceKey } from '../../host/src/server/keys.ts';
 import { LedgerError } from '../../host/src/server/ledger.ts';
 
@@ -157,6 +158,76 @@ describe('refused movements', () => {
     expect(db.all('SELECT kind, reference FROM ledger')).toEqual([{ kind: 'issue', reference: '1' }]);
     // The refused (kind, reference) can move later, once there is money for it.
     expect(await runner.transaction((r) => r.ledger.move({ debit: 'a', credit: 'b', amount: 10, kind: 'pay', reference: 'over' }))).toBe(true);
+    db.close();
+  });
+});
+
+function intermediaryBooks() {
+  const db = SqliteDatabase.open(join(fresh(), 'db.sqlite'), { migrations: new URL('../../host/src/server/db/migrations/intermediary', import.meta.url).pathname });
+  const runner = new SqliteTransactions(db, intermediaryRepositories(db));
+  return { db, runner };
+}
+
+const card = (id: string): CardRow => ({
+  id,
+  serial: 1,
+  userId: 'u',
+  role: 1,
+  publicKey: '04AA',
+  certificate: 'CC',
+  status: 'active',
+  lifecycle: 2,
+  targetLifecycle: 2,
+  policy: '00',
+  targetPolicy: null,
+  lostAt: null,
+  refundedAt: null,
+  lastOrderSeq: 0,
+  lastTxSeq: 0,
+  lastReport: null,
+  lastReportAt: null,
+  createdAt: 1,
+});
+
+describe("the intermediary's card rows (read through a write-through cache)", () => {
+  async function withCard() {
+    const { db, runner } = intermediaryBooks();
+    await runner.transaction(async (r) => {
+      await r.users.create({ id: 'u', name: 'u', tokenHash: 'h', createdAt: 1 });
+      await r.cards.create(card('C1'));
+    });
+    return { db, runner };
+  }
+
+  it('a card read after an update shows the update, as the table holds it', async () => {
+    const { db, runner } = await withCard();
+    expect((await runner.transaction((r) => r.cards.get('C1')))!.status).toBe('active');
+    await runner.transaction((r) => r.cards.update('C1', { status: 'blocked', lastTxSeq: 5, lostAt: undefined }));
+    const read = (await runner.transaction((r) => r.cards.get('C1')))!;
+    expect(read).toMatchObject({ status: 'blocked', lastTxSeq: 5, lostAt: null });
+    expect(db.get('SELECT status, last_tx_seq FROM cards WHERE id = ?', 'C1')).toEqual({ status: 'blocked', last_tx_seq: 5 });
+    db.close();
+  });
+
+  it('an update rolled back with its work is not seen afterwards', async () => {
+    const { db, runner } = await withCard();
+    await runner.transaction((r) => r.cards.get('C1'));
+    await expect(
+      runner.transaction(async (r) => {
+        await r.cards.update('C1', { status: 'blocked' });
+        expect((await r.cards.get('C1'))!.status).toBe('blocked'); // the work itself sees its own write
+        throw new Error('the work fails after the update');
+      }),
+    ).rejects.toThrow('the work fails');
+    expect((await runner.transaction((r) => r.cards.get('C1')))!.status).toBe('active');
+    db.close();
+  });
+
+  it('a caller changing the row it was given changes neither the table nor what others read', async () => {
+    const { db, runner } = await withCard();
+    const first = (await runner.transaction((r) => r.cards.get('C1')))!;
+    first.status = 'closed';
+    expect((await runner.transaction((r) => r.cards.get('C1')))!.status).toBe('active');
     db.close();
   });
 });

@@ -81,6 +81,7 @@ export class SqliteDatabase {
   private checkpointer: Worker | undefined;
   /** Statements run (for benchmarks). */
   statementsRun = 0;
+  private readonly rollbackListeners: Array<() => void> = [];
 
   private constructor(connection: Database.Database) {
     this.connection = connection;
@@ -193,6 +194,19 @@ export class SqliteDatabase {
     return { changes: result.changes, rowid: Number(result.lastInsertRowid) };
   }
 
+  /**
+   * `listener` runs whenever writes of this connection are rolled back (a work's savepoint, a whole batch): a cache
+   * that mirrors rows as they are written must forget what it holds, since some of it may now be undone.
+   */
+  onRollback(listener: () => void): void {
+    this.rollbackListeners.push(listener);
+  }
+
+  /** Tells the rollback listeners that writes were undone (SqliteTransactions calls it on every rollback path). */
+  rolledBack(): void {
+    for (const listener of this.rollbackListeners) listener();
+  }
+
   exec(sql: string): void {
     this.connection.exec(sql);
   }
@@ -276,6 +290,7 @@ export class SqliteTransactions<R> implements TransactionRunner<R> {
         } catch {
           // the transaction itself is gone (SQLite rolled it back): the COMMIT below fails and reports it
         }
+        this.db.rolledBack();
         outcomes.push({ ok: false, error });
       }
     }
@@ -287,6 +302,7 @@ export class SqliteTransactions<R> implements TransactionRunner<R> {
       } catch {
         // nothing left to roll back
       }
+      this.db.rolledBack();
       const failure = new DatabaseError(`The database could not commit: ${(error as Error).message}`, { cause: error });
       for (const item of batch) item.reject(failure);
       return;

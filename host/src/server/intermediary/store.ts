@@ -318,11 +318,52 @@ class SqlUsers implements UsersRepository {
   }
 }
 
+/** Most cards kept in memory by SqlCards; beyond it the oldest entry makes room (the row is read again when needed). */
+export const CARD_CACHE_SIZE = 50_000;
+
+/**
+ * Cards by id, mirrored as this connection writes them (write-through), so that a sync reads its cards' rows once
+ * instead of at every step that needs them (about eleven times). Only SqlCards writes the cards table, and every
+ * rollback empties the cache (SqliteDatabase.onRollback): what it holds is always what the open transaction sees.
+ * Callers get copies, never the cached objects.
+ */
+class CardCache {
+  private readonly rows = new Map<string, CardRow>();
+
+  constructor(private readonly size: number) {}
+
+  get(id: string): CardRow | undefined {
+    const row = this.rows.get(id);
+    return row && { ...row };
+  }
+
+  put(row: CardRow): void {
+    if (this.rows.size >= this.size && !this.rows.has(row.id)) this.rows.delete(this.rows.keys().next().value!);
+    this.rows.set(row.id, { ...row });
+  }
+
+  patch(id: string, patch: Row): void {
+    const row = this.rows.get(id) as Row | undefined;
+    if (!row) return;
+    for (const key of Object.keys(patch)) if (patch[key] !== undefined) row[key] = patch[key];
+  }
+
+  clear(): void {
+    this.rows.clear();
+  }
+}
+
 class SqlCards implements CardsRepository {
+  private readonly cache: CardCache;
+
   constructor(
     private readonly db: SqliteDatabase,
     private readonly settings: SqlSettings,
-  ) {}
+    cacheSize = CARD_CACHE_SIZE,
+  ) {
+    this.cache = new CardCache(cacheSize);
+    db.onRollback(() => this.cache.clear());
+  }
   async nextSerial() {
     const current = Number((await this.settings.get('card_serial')) ?? '0');
     await this.settings.set('card_serial', String(current + 1));
@@ -332,7 +373,11 @@ class SqlCards implements CardsRepository {
     insertStatement(this.db, 'cards', card as unknown as Row);
   }
   async get(id: string) {
-    return fromRow<CardRow>(this.db.get('SELECT * FROM cards WHERE id = ?', id));
+    const cached = this.cache.get(id);
+    if (cached) return cached;
+    const row = fromRow<CardRow>(this.db.get('SELECT * FROM cards WHERE id = ?', id));
+    if (row) this.cache.put(row);
+    return row;
   }
   async byPublicKey(publicKey: string) {
     return fromRow<CardRow>(this.db.get('SELECT * FROM cards WHERE public_key = ?', publicKey));
@@ -342,6 +387,7 @@ class SqlCards implements CardsRepository {
   }
   async update(id: string, patch: Partial<Omit<CardRow, 'id'>>) {
     updateStatement(this.db, 'cards', 'id', id, patch as Row);
+    this.cache.patch(id, patch as Row);
   }
   async coverage() {
     return this.db
