@@ -23,7 +23,7 @@
 // is missing or cannot keep up). Durability does not depend on checkpoints: every COMMIT is fsynced in the WAL.
 
 import Database from 'better-sqlite3';
-import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -69,7 +69,31 @@ export interface OpenOptions {
   maxBatch?: number;
 }
 
-type Statement = Database.Statement;
+/** What the repositories run: a prepared statement, or one wrapped to be timed. */
+type Statement = Pick<Database.Statement, 'get' | 'all' | 'run'>;
+
+/**
+ * EKRONA_SQL_TIMING=<folder>: a diagnostic (docs/NETWORK.md section 8). Each statement's count and time spent, written
+ * to <folder>/sql.<pid>.txt, slowest first, when the connection closes.
+ */
+const SQL_TIMING_DIR = process.env.EKRONA_SQL_TIMING;
+
+function timedStatement(statement: Database.Statement, sql: string, timing: Map<string, { count: number; ns: bigint }>): Statement {
+  const entry = { count: 0, ns: 0n };
+  timing.set(sql, entry);
+  const timed =
+    <A extends unknown[], T>(f: (...args: A) => T) =>
+    (...args: A): T => {
+      const started = process.hrtime.bigint();
+      try {
+        return f(...args);
+      } finally {
+        entry.count += 1;
+        entry.ns += process.hrtime.bigint() - started;
+      }
+    };
+  return { get: timed(statement.get.bind(statement)), all: timed(statement.all.bind(statement)), run: timed(statement.run.bind(statement)) };
+}
 
 /**
  * The connection. `sql` gives the repositories cached prepared statements; the schema is migrated on open.
@@ -78,6 +102,7 @@ type Statement = Database.Statement;
 export class SqliteDatabase {
   readonly connection: Database.Database;
   private readonly statements = new Map<string, Statement>();
+  private readonly timing = SQL_TIMING_DIR ? new Map<string, { count: number; ns: bigint }>() : undefined;
   private checkpointer: Worker | undefined;
   /** Statements run (for benchmarks). */
   statementsRun = 0;
@@ -163,7 +188,8 @@ export class SqliteDatabase {
     this.statementsRun++;
     let statement = this.statements.get(sql);
     if (!statement) {
-      statement = this.connection.prepare(sql);
+      const prepared = this.connection.prepare(sql);
+      statement = this.timing ? timedStatement(prepared, sql, this.timing) : prepared;
       this.statements.set(sql, statement);
     }
     return statement;
@@ -217,6 +243,13 @@ export class SqliteDatabase {
   }
 
   close(): void {
+    if (this.timing && SQL_TIMING_DIR) {
+      const lines = [...this.timing]
+        .filter(([, t]) => t.count > 0)
+        .sort(([, a], [, b]) => Number(b.ns - a.ns))
+        .map(([sql, t]) => `${t.count}\t${(Number(t.ns) / 1e6).toFixed(1)} ms\t${(Number(t.ns) / t.count / 1e3).toFixed(1)} us\t${sql.replace(/\s+/g, ' ')}`);
+      writeFileSync(join(SQL_TIMING_DIR, `sql.${process.pid}.txt`), `count\ttotal\teach\tstatement\n${lines.join('\n')}\n`);
+    }
     const worker = this.checkpointer;
     this.checkpointer = undefined;
     if (worker) void worker.terminate(); // a checkpoint cut short is like a crash in one: SQLite redoes it later
