@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatTime, MAX_UNIX_SECONDS, parseDuration, parseTime, TimeError } from '../../host/src/cli/time.ts';
+import { formatDuration } from '../../host/src/codec/duration.ts';
+import { formatTime, MAX_UNIX_SECONDS, parseDuration, parseTime, TimeError } from '../../host/src/cli/time.ts';
 
 const NOW_MS = 1_234_567_890_123;
 

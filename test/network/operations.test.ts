@@ -81,9 +81,9 @@ describe('network up and down', () => {
     expect(config('intermediary-2')).toMatchObject({ lostCardGraceMs: 3_600_000 });
     await networkDown(dir);
     await expect(networkUp({ dir, lostCardGraceMs: 60_000 })).rejects.toThrow(
-      /Intermediary 1 in .* was created with a lost-card grace period of 3600000 ms, not 60000\. Intermediary 2 .* The first start fixes these settings/,
+      /Intermediary 1 in .* was created with a lost-card grace period of 1h, not 1m\. Intermediary 2 .* The first start fixes these settings/,
     );
-    await expect(networkUp({ dir, liquidity: 'pending', poolLimit: 1 })).rejects.toThrow(/created with liquidity pool, not pending\. .* pool limit of 50000 öre, not 1\./);
+    await expect(networkUp({ dir, liquidity: 'pending', poolLimit: 1 })).rejects.toThrow(/created with liquidity pool, not pending\. .* pool limit of SEK:500\.00, not SEK:0\.01\./);
     expect(readNetworkFile(dir)).toBeUndefined();
     const same = await networkUp({ dir, liquidity: 'pool', lostCardGraceMs: 3_600_000 });
     started.push(same.centralBank.pid!, ...same.intermediaries.map((i) => i.pid!));

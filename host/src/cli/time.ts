@@ -1,5 +1,7 @@
 // Times on the command line: `now`, unix seconds, or an ISO 8601 date and time with a time zone.
 
+import { DURATION_UNITS } from '../codec/duration.ts';
+
 /** Latest time a JavaScript Date can show (year 275760), in unix seconds. */
 export const MAX_UNIX_SECONDS = 8_640_000_000_000;
 
@@ -61,27 +63,13 @@ export function formatTime(unixSeconds: number): string {
 /** Longest duration the CLI takes: ten years. */
 export const MAX_DURATION_MS = 3650 * 24 * 3600 * 1000;
 
-const DURATION_UNITS: Record<string, number> = { d: 24 * 3600 * 1000, h: 3600 * 1000, m: 60 * 1000, s: 1000 };
 
 /** Milliseconds of a duration written as whole units, largest first: `14d`, `36h`, `1d12h`, `90m`, `30s`, `0s`. */
 export function parseDuration(text: string, label: string): number {
   const match = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
   if (text === '' || match === null) throw new TimeError(`${label} must be a duration such as 14d, 36h, 1d12h, 90m or 30s, got '${text}'`);
   const [, d, h, m, sec] = match;
-  const ms = [d, h, m, sec].reduce((sum, value, i) => sum + Number(value ?? 0) * DURATION_UNITS['dhms'[i]], 0);
+  const ms = [d, h, m, sec].reduce((sum, value, i) => sum + Number(value ?? 0) * DURATION_UNITS[(['d', 'h', 'm', 's'] as const)[i]], 0);
   if (ms > MAX_DURATION_MS) throw new TimeError(`${label} ${text} is longer than ten years`);
   return ms;
-}
-
-/** `14d`, `1d12h`, `90s`: a duration as parseDuration reads it. */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  let rest = Math.round(ms / 1000) * 1000;
-  let out = '';
-  for (const unit of ['d', 'h', 'm', 's']) {
-    const n = Math.floor(rest / DURATION_UNITS[unit]);
-    if (n > 0) out += `${n}${unit}`;
-    rest -= n * DURATION_UNITS[unit];
-  }
-  return out;
 }

@@ -12,6 +12,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatAmount, fromMinorUnits } from '../codec/amount.ts';
+import { formatDuration } from '../codec/duration.ts';
 import type { Liquidity } from './api.ts';
 import { CentralBankClient, IntermediaryClient } from './client.ts';
 import { readSecretFile, writeSecretFile } from './keys.ts';
@@ -227,7 +229,12 @@ export function isServiceProcess(pid: number, dir: string): boolean {
   }
 }
 
-/** The settings asked for that differ from those the network in `dir` was created with (one sentence each). */
+/** An amount in öre as `--pool-limit` takes it (SEK:12.50). */
+const sek = (ore: number) => formatAmount(fromMinorUnits('SEK', ore), 2);
+/** A duration as `--lost-card-grace` takes it (14d, 90m), or in milliseconds when it is not whole seconds. */
+const duration = (ms: number) => (ms % 1000 === 0 ? formatDuration(ms) : `${ms} ms`);
+
+/** The settings asked for that differ from those the network in `dir` was created with (one sentence each), in the units the CLI takes them. */
 function fixedSettingProblems(dir: string, options: NetworkOptions): string[] {
   const problems: string[] = [];
   const cbDir = centralBankDir(dir);
@@ -235,7 +242,7 @@ function fixedSettingProblems(dir: string, options: NetworkOptions): string[] {
     const cb = readServiceSettings(cbDir);
     if (cb.service === 'central-bank') {
       if (options.liquidity !== undefined && options.liquidity !== cb.liquidity) problems.push(`The network in ${dir} was created with liquidity ${cb.liquidity}, not ${options.liquidity}.`);
-      if (options.poolLimit !== undefined && options.poolLimit !== cb.poolLimit) problems.push(`The network in ${dir} was created with a pool limit of ${cb.poolLimit} öre, not ${options.poolLimit}.`);
+      if (options.poolLimit !== undefined && options.poolLimit !== cb.poolLimit) problems.push(`The network in ${dir} was created with a pool limit of ${sek(cb.poolLimit)}, not ${sek(options.poolLimit)}.`);
     }
   }
   if (options.lostCardGraceMs !== undefined) {
@@ -244,7 +251,7 @@ function fixedSettingProblems(dir: string, options: NetworkOptions): string[] {
       if (!existsSync(join(imDir, 'config.json'))) continue;
       const im = readServiceSettings(imDir);
       if (im.service === 'intermediary' && im.lostCardGraceMs !== options.lostCardGraceMs) {
-        problems.push(`Intermediary ${id} in ${dir} was created with a lost-card grace period of ${im.lostCardGraceMs} ms, not ${options.lostCardGraceMs}.`);
+        problems.push(`Intermediary ${id} in ${dir} was created with a lost-card grace period of ${duration(im.lostCardGraceMs)}, not ${duration(options.lostCardGraceMs)}.`);
       }
     }
   }

@@ -5,7 +5,8 @@
 import type { Command, Group } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { formatOre, parseSekAmount } from '../money.ts';
-import { formatDuration, parseDuration } from '../time.ts';
+import { formatDuration } from '../../codec/duration.ts';
+import { parseDuration } from '../time.ts';
 import { DIR_OPTION, readNetwork, workspaceDir } from '../workspace.ts';
 
 export const networkGroup: Group = { path: ['network'], summary: 'start, stop and inspect a local network (central bank and two intermediaries)' };
@@ -32,7 +33,7 @@ export const networkUp: Command = {
       placeholder: 'mode',
       description: "what happens when a payer's shadow wallet cannot pay yet: pending (wait; the default) or pool (the central bank advances it)",
     },
-    { name: 'pool-limit', type: 'string', placeholder: 'SEK', description: 'most the pool may have advanced and not been repaid at once (default 10000000)' },
+    { name: 'pool-limit', type: 'string', placeholder: 'SEK', description: 'most the pool may have advanced and not been repaid at once (default SEK:10000000)' },
     {
       name: 'lost-card-grace',
       type: 'string',
