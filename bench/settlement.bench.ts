@@ -14,6 +14,9 @@
 //   settlement.sync_p50_ms / _p99_ms    latency of one sync request under that load
 //   settlement.tx_per_s_at_10k_cards    the same with 10 000 cards registered at the intermediary
 //   settlement.tx_per_s_at_1m_cards     the same with 1 000 000 cards registered (bulk-inserted)
+//   settlement.tx_per_s_wide            the base scenario with four times the syncs in flight (192), one run, and its
+//   settlement.sync_p50_ms_wide / _p99  latency and CPU a sync (all three processes, cpu_ms_per_sync_wide): at 48
+//   settlement.cpu_ms_per_sync_wide     in flight the commits' round trips, not the CPU, bound the throughput
 //   settlement.works_per_commit         database transactions per fsync at the intermediary (group commit)
 //   settlement.statements_per_sync      SQL statements the intermediary runs per sync
 //   settlement.cpu_ms_per_sync_*        CPU time per sync (user + system, all threads, from /proc) of the
@@ -50,6 +53,7 @@ import { createApp } from '../host/src/server/http/app.ts';
 const SYNCS = Number(process.env.BENCH_SETTLEMENT_SYNCS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_SETTLEMENT_CONCURRENCY ?? 48);
 const RUNS = Math.max(1, Number(process.env.BENCH_SETTLEMENT_RUNS ?? 3));
+const WIDE_CONCURRENCY = 4 * CONCURRENCY;
 const TX_PER_SYNC = 5;
 const RECIPIENTS = 500;
 const TOP_UP = 100_00;
@@ -237,7 +241,7 @@ function cpuNow(file: NetworkFile): { intermediary: number; centralBank: number;
   return { intermediary: cpuSeconds(file.intermediaries[0].pid), centralBank: cpuSeconds(file.centralBank.pid), load: (self.user + self.system) / 1e6 };
 }
 
-export async function scenario(totalCards: number): Promise<Figures> {
+export async function scenario(totalCards: number, concurrency = CONCURRENCY): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'ekrona-bench-'));
   try {
     // First start: keys, registration, certificates, issuance. Then seed the intermediary's database while stopped.
@@ -252,7 +256,7 @@ export async function scenario(totalCards: number): Promise<Figures> {
     const statsBefore = await fetchStats(file);
     const cpuBefore = cpuNow(file);
     const started = performance.now();
-    const latencies = await load(file, bodies.slice(WARM_UP), CONCURRENCY);
+    const latencies = await load(file, bodies.slice(WARM_UP), concurrency);
     const seconds = (performance.now() - started) / 1000;
     const cpuAfter = cpuNow(file);
     const statsAfter = await fetchStats(file);
@@ -415,6 +419,8 @@ export default async function bench(): Promise<Record<string, number>> {
   runs.sort((a, b) => a.txPerSecond - b.txPerSecond);
   const base = runs[Math.floor((runs.length - 1) / 2)];
   const at10k = await scenario(10_000);
+  // The same load with four times as many syncs in flight: bigger groups per commit, less CPU per sync.
+  const wide = await scenario(SYNCS + WARM_UP + RECIPIENTS, WIDE_CONCURRENCY);
   const figures: Record<string, number> = {
     'settlement.tx_per_s': base.txPerSecond,
     'settlement.tx_per_s_min': runs[0].txPerSecond,
@@ -428,6 +434,10 @@ export default async function bench(): Promise<Record<string, number>> {
     'settlement.cpu_ms_per_sync_central_bank': base.cpuMsPerSync.centralBank,
     'settlement.cpu_ms_per_sync_load': base.cpuMsPerSync.load,
     'settlement.tx_per_s_at_10k_cards': at10k.txPerSecond,
+    'settlement.tx_per_s_wide': wide.txPerSecond,
+    'settlement.sync_p50_ms_wide': wide.p50,
+    'settlement.sync_p99_ms_wide': wide.p99,
+    'settlement.cpu_ms_per_sync_wide': round(wide.cpuMsPerSync.intermediary + wide.cpuMsPerSync.centralBank + wide.cpuMsPerSync.load, 2),
     'settlement.register_tx_per_s': await registerScenario(),
   };
   if (process.env.BENCH_SETTLEMENT_SKIP_1M !== '1') figures['settlement.tx_per_s_at_1m_cards'] = (await scenario(1_000_000)).txPerSecond;
