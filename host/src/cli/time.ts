@@ -63,7 +63,6 @@ export function formatTime(unixSeconds: number): string {
 /** Longest duration the CLI takes: ten years. */
 export const MAX_DURATION_MS = 3650 * 24 * 3600 * 1000;
 
-
 /** Milliseconds of a duration written as whole units, largest first: `14d`, `36h`, `1d12h`, `90m`, `30s`, `0s`. */
 export function parseDuration(text: string, label: string): number {
   const match = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);

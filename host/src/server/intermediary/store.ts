@@ -319,7 +319,7 @@ class SqlUsers implements UsersRepository {
 }
 
 /** Most cards kept in memory by SqlCards; beyond it the oldest entry makes room (the row is read again when needed). */
-export const CARD_CACHE_SIZE = 50_000;
+const CARD_CACHE_SIZE = 50_000;
 
 /**
  * Cards by id, mirrored as this connection writes them (write-through), so that a sync reads its cards' rows once
@@ -359,9 +359,8 @@ class SqlCards implements CardsRepository {
   constructor(
     private readonly db: SqliteDatabase,
     private readonly settings: SqlSettings,
-    cacheSize = CARD_CACHE_SIZE,
   ) {
-    this.cache = new CardCache(cacheSize);
+    this.cache = new CardCache(CARD_CACHE_SIZE);
     db.onRollback(() => this.cache.clear());
   }
   async nextSerial() {
