@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup/fast-check.ts'],
     // Each test file starts its own simulator runner (a JVM); forks keep them apart.
     pool: 'forks',
     testTimeout: 60_000,

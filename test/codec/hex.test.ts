@@ -35,6 +35,18 @@ describe('toHex / fromHex', () => {
     );
   });
 
+  it('writes the same hex for short and long values, and for a view into a larger buffer', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.nat(16), fc.nat(16), (bytes, before, after) => {
+        const expected = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+        const wider = new Uint8Array(before + bytes.length + after).fill(0xee);
+        wider.set(bytes, before);
+        expect(toHex(bytes)).toBe(expected);
+        expect(toHex(wider.subarray(before, before + bytes.length))).toBe(expected);
+      }),
+    );
+  });
+
   it('round-trips any hex string, up to case', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), fc.boolean(), (bytes, lower) => {
