@@ -70,6 +70,8 @@ export class CentralBankService {
   readonly outbox: OutboxDelivery<CentralBankRepositories>;
   private readonly peers: PeerCaller;
   private readonly urls = new Map<number, string>();
+  /** Registered intermediaries' keys, by id, once read (they never change). */
+  private readonly keys = new Map<number, Uint8Array>();
   readonly rootPublicKey: Uint8Array;
 
   constructor(
@@ -113,10 +115,19 @@ export class CentralBankService {
     return row.url;
   }
 
-  /** The public key of a registered intermediary (to verify its service requests). */
+  /**
+   * The public key of a registered intermediary (to verify its service requests). Kept once read: a registered
+   * intermediary's key never changes (registering its id again with another key is refused), and every register
+   * request needs it, so no request waits for a database transaction of its own to learn it.
+   */
   async intermediaryKey(id: number): Promise<Uint8Array | undefined> {
+    const known = this.keys.get(id);
+    if (known) return known;
     const row = await this.runner.transaction((r) => r.intermediaries.get(id));
-    return row ? fromHex(row.publicKey) : undefined;
+    if (!row) return undefined;
+    const key = fromHex(row.publicKey);
+    this.keys.set(id, key);
+    return key;
   }
 
   // ------------------------------------------------------------------------------------------- directory
@@ -202,7 +213,8 @@ export class CentralBankService {
     }
     if (await r.declines.get(recipientCard, tx.requestNo)) return { txId, outcome: 'declined' };
     if (await r.register.forRequest(recipientCard, tx.requestNo)) return { txId, outcome: 'duplicate-request', reason: 'Another transaction already paid this request.' };
-    if (!(await r.intermediaries.get(tx.recipientIntermediary))) {
+    // The caller is registered (its signature was checked against its registered key): only another one is looked up.
+    if (tx.recipientIntermediary !== callerId && !(await r.intermediaries.get(tx.recipientIntermediary))) {
       return { txId, outcome: 'refused', reason: `The recipient's intermediary ${tx.recipientIntermediary} is not registered.` };
     }
     if (fundedBy === 'pool') {
