@@ -82,7 +82,7 @@ const NATIVE_HEX_FROM = 16;
 /** Upper-case hex of `bytes` ("" for no bytes). */
 export function toHex(bytes: Uint8Array, name = 'bytes'): string {
   assertBytes(bytes, name);
-  // Node's encoder for longer values: a 200-byte record in 0.29 µs instead of 2.6 µs, and one flat string.
+  // Node's encoder for longer values: a 200-byte record in 0.31 µs instead of 2.6 µs, and one flat string.
   if (bytes.length >= NATIVE_HEX_FROM) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex').toUpperCase();
   let out = '';
   for (let i = 0; i < bytes.length; i++) {
