@@ -256,9 +256,9 @@ describe('ekrona network, user and card', () => {
 
   it('card policy reaches the card at its next sync: one payment allowed, the second refused (9C02) until the policy is raised again', async () => {
     expect(await ok('card policy --card alice-card --max-payments 1 --spend-received no')).toMatch(
-      /alice-card: policy version 1: 1 payments of at most SEK 3 000.00, balance at most SEK 3 000.00, .* received money may not be spent offline\nthe card takes it at its next sync/,
+      /alice-card: policy version 1: 1 payment of at most SEK 3 000.00, balance at most SEK 3 000.00, .* received money may not be spent offline\nthe card takes it at its next sync/,
     );
-    expect(await ok('card sync --card alice-card --pin 1234')).toMatch(/alice-card took its new policy, version 1: 1 payments/);
+    expect(await ok('card sync --card alice-card --pin 1234')).toMatch(/alice-card took its new policy, version 1: 1 payment/);
     expect((await cardJson('alice-card')).card.policy).toMatchObject({ version: 1, maxPayments: 1, flags: 0 });
     await ok('card pay --from alice-card --to bob-card --amount SEK:1 --pin 1234');
     const second = await ekrona('card pay --from alice-card --to bob-card --amount SEK:1 --pin 1234');

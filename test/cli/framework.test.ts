@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Command, CommandTable } from '../../host/src/cli/command.ts';
 import { CliError, describeError, UsageError } from '../../host/src/cli/errors.ts';
 import { usageLine } from '../../host/src/cli/help.ts';
-import { memoryIo } from '../../host/src/cli/output.ts';
+import { countOf, memoryIo } from '../../host/src/cli/output.ts';
 import { runCli } from '../../host/src/cli/run.ts';
 import { TABLE } from '../../host/src/cli/table.ts';
 
@@ -196,5 +196,15 @@ describe('the real command table', () => {
       for (const e of c.examples ?? []) expect(e.command).toContain(`ekrona ${c.path.join(' ')}`);
       expect(() => usageLine(c)).not.toThrow();
     }
+  });
+});
+
+describe('wording', () => {
+  it('counts one thing in the singular and any other number in the plural', () => {
+    expect(countOf(1, 'card')).toBe('1 card');
+    expect(countOf(0, 'card')).toBe('0 cards');
+    expect(countOf(3, 'offline payment')).toBe('3 offline payments');
+    expect(countOf(1, 'anomaly', 'anomalies')).toBe('1 anomaly');
+    expect(countOf(2, 'anomaly', 'anomalies')).toBe('2 anomalies');
   });
 });

@@ -68,3 +68,8 @@ export function memoryIo(options: { env?: Record<string, string | undefined>; no
     stderrText: () => err,
   };
 }
+
+/** A count and its noun, singular for one: "1 card", "3 cards", "0 anomalies" (`plural` when not noun + "s"). */
+export function countOf(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}

@@ -12,6 +12,7 @@ import type { IntermediaryClient, OrderSigner } from '../../server/client.ts';
 import type { Command, CommandContext, Group } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { formatOre, parseSekAmount } from '../money.ts';
+import { countOf } from '../output.ts';
 import { serviceFailure } from '../network-context.ts';
 import { cardExists, DIR_OPTION, loadCard, openCard, parseName, readNetwork, saveCard, userClient, withCard, workspaceDir } from '../workspace.ts';
 
@@ -29,8 +30,8 @@ export function parsePin(text: string, label: string): string {
 /** One line describing a policy, in the CLI's units. */
 export function describePolicy(policy: Policy): string {
   return (
-    `version ${policy.version}: ${policy.maxPayments} payments of at most ${formatOre(policy.maxPaymentAmount)}, balance at most ${formatOre(policy.maxBalance)}, ` +
-    `${policy.maxReceivedCount} receipts worth at most ${formatOre(policy.maxReceivedAmount)}, ` +
+    `version ${policy.version}: ${countOf(policy.maxPayments, 'payment')} of at most ${formatOre(policy.maxPaymentAmount)}, balance at most ${formatOre(policy.maxBalance)}, ` +
+    `${countOf(policy.maxReceivedCount, 'receipt')} worth at most ${formatOre(policy.maxReceivedAmount)}, ` +
     `received money ${policy.flags & POLICY_FLAG.SPEND_RECEIVED ? 'may' : 'may not'} be spent offline`
   );
 }
@@ -162,7 +163,7 @@ export const cardStatus: Command = {
     }
     ctx.out.line(`${name}: ${status.role === ROLE.MERCHANT ? 'MERCHANT' : 'USER'} card ${file.cardId}, ${stateName(status.state)}, owner ${file.user}`);
     ctx.out.line(`  balance ${formatOre(status.balance)} (spendable offline ${formatOre(status.spendable)})`);
-    ctx.out.line(`  since the last sync: ${status.payments} payments made, ${status.receivedCount} received (${formatOre(status.receivedAmount)}); log ${status.logCount}/${status.logCapacity}; open requests ${status.openRequests}`);
+    ctx.out.line(`  since the last sync: ${countOf(status.payments, 'payment')} made, ${status.receivedCount} received (${formatOre(status.receivedAmount)}); log ${status.logCount}/${status.logCapacity}; open requests ${status.openRequests}`);
     ctx.out.line(`  policy v${status.policy.version}: at most ${status.policy.maxPayments} offline payments of up to ${formatOre(status.policy.maxPaymentAmount)}, balance at most ${formatOre(status.policy.maxBalance)}; PIN tries left ${status.pinTries}`);
     if (view) {
       const parts = [`shadow wallet ${formatOre(view.shadow)}`];

@@ -5,6 +5,7 @@
 import type { Command, Group } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { formatOre, parseSekAmount } from '../money.ts';
+import { countOf } from '../output.ts';
 import { formatDuration } from '../../codec/duration.ts';
 import { parseDuration } from '../time.ts';
 import { DIR_OPTION, readNetwork, workspaceDir } from '../workspace.ts';
@@ -146,10 +147,10 @@ export const audit: Command = {
     if (ctx.flag('json')) ctx.out.json(result);
     else {
       const cb = result.centralBank;
-      ctx.out.line(`central bank: issued ${formatOre(cb.issued)}, pool outstanding ${formatOre(cb.poolOutstanding)}, ${cb.register.settled} offline payments settled (${formatOre(cb.register.amountSettled)}), ${cb.register.declines} declined, ${cb.register.reversed} reversed`);
+      ctx.out.line(`central bank: issued ${formatOre(cb.issued)}, pool outstanding ${formatOre(cb.poolOutstanding)}, ${countOf(cb.register.settled, 'offline payment')} settled (${formatOre(cb.register.amountSettled)}), ${cb.register.declines} declined, ${cb.register.reversed} reversed`);
       for (const im of result.intermediaries) {
         ctx.out.line(
-          `intermediary ${im.intermediaryId}: treasury ${formatOre(im.treasury)} + online ${formatOre(im.online)} + shadow ${formatOre(im.shadow)} + clearing ${formatOre(im.clearing)} = position ${formatOre(im.position)}; ${im.cardsChecked} cards checked, ${im.uncoveredCards.length} uncovered, ${im.anomalies} anomalies`,
+          `intermediary ${im.intermediaryId}: treasury ${formatOre(im.treasury)} + online ${formatOre(im.online)} + shadow ${formatOre(im.shadow)} + clearing ${formatOre(im.clearing)} = position ${formatOre(im.position)}; ${countOf(im.cardsChecked, 'card')} checked, ${im.uncoveredCards.length} uncovered, ${countOf(im.anomalies, 'anomaly', 'anomalies')}`,
         );
       }
       ctx.out.line(result.balanced ? 'money is conserved and every card is covered' : `NOT BALANCED: ${result.problems.join('; ')}`);
