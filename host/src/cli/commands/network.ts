@@ -76,7 +76,8 @@ export const networkDown: Command = {
     readNetwork(dir);
     const { networkDown: down } = await import('../../server/network.ts');
     const result = await down(dir);
-    ctx.out.line(`stopped ${result.stopped.length} services${result.notRunning.length ? `; ${result.notRunning.length} were not running` : ''}`);
+    const notRunning = result.notRunning.length;
+    ctx.out.line(`stopped ${countOf(result.stopped.length, 'service')}${notRunning ? `; ${notRunning} ${notRunning === 1 ? 'was' : 'were'} not running` : ''}`);
   },
 };
 

@@ -18,6 +18,7 @@ import {
 } from '../../codec/totp.ts';
 import type { Command, CommandContext, Group, OptionSpec } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
+import { countOf } from '../output.ts';
 import { formatTime, parseTime } from '../time.ts';
 import { type DeviceKey, deviceKey, KEY_EXCLUSIVE, KEY_OPTIONS } from './otp-device.ts';
 
@@ -171,8 +172,7 @@ export const otpCodes: Command = {
 export function clockSentence(stepOffset: number): string {
   if (stepOffset === 0) return 'device clock agrees with the payment time (same 30 s step)';
   const seconds = Math.abs(stepOffset) * TOTP_PERIOD_SECONDS;
-  const steps = Math.abs(stepOffset) === 1 ? '1 step' : `${Math.abs(stepOffset)} steps`;
-  return `device clock is ${seconds} s ${stepOffset > 0 ? 'behind' : 'ahead of'} the payment (${steps} of ${TOTP_PERIOD_SECONDS} s)`;
+  return `device clock is ${seconds} s ${stepOffset > 0 ? 'behind' : 'ahead of'} the payment (${countOf(Math.abs(stepOffset), 'step')} of ${TOTP_PERIOD_SECONDS} s)`;
 }
 
 export const otpVerify: Command = {
