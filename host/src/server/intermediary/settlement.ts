@@ -259,6 +259,7 @@ export class Books {
         // register's answer is the settlement, and the money goes from clearing to the recipient at once.
         await r.transactions.update(row.id, { payerState: 'settled', recipientState: 'credited', updatedAt: this.ctx.now() });
         row.payerState = 'settled';
+        row.recipientState = 'credited';
         await this.creditCard(r, row.recipientCard, row.amount, 'tx-settle', row.id, out, CLEARING);
       } else {
         await r.ledger.move({ debit: CLEARING, credit: POSITION, amount: row.amount, kind: 'tx-settle', reference: row.id });
