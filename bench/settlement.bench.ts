@@ -213,16 +213,15 @@ export interface Measured {
  * (to read counters there). Without the warm-up in the same load, its first requests met a cold start (every
  * connection new, every stage empty, all of them at once) that took 1 to 4 s at 192 in flight and made the p99.
  */
-export async function load(file: NetworkFile, bodies: Prepared[], concurrency: number, warmUp = 0, onWarm: () => void = () => {}): Promise<Measured> {
+export async function load(file: NetworkFile, bodies: Prepared[], concurrency: number, warmUp: number, onWarm: () => void): Promise<Measured> {
   const im = file.intermediaries[0];
   const url = new URL(im.url);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   let next = 0;
   let answers = 0;
-  let warmAt = warmUp === 0 ? performance.now() : undefined;
-  if (warmUp === 0) onWarm();
-  let lastAt = warmAt ?? 0;
+  let warmAt: number | undefined;
+  let lastAt = 0;
   const worker = async () => {
     while (next < bodies.length) {
       const { path, body } = bodies[next++];
