@@ -15,7 +15,13 @@
 //   settlement.tx_per_s_min / _max      the slowest and the fastest of those runs
 //   settlement.sync_p50_ms / _p99_ms    latency of one sync request under that load
 //   settlement.tx_per_s_at_10k_cards    the same with 10 000 cards registered at the intermediary
-//   settlement.tx_per_s_at_1m_cards     the same with 1 000 000 cards registered (bulk-inserted)
+//   settlement.tx_per_s_at_1m_cards     the same with 1 000 000 cards registered (bulk-inserted); the base, 10k and
+//                                       1m scenarios run in turn, so their medians come from the same stretch of time
+//   settlement.tx_per_s_log_1 / _log_32 the base scenario with syncs of one payment, and of a card's full log (32
+//                                       payments), one run each, with their sync_p50_ms_log_N / sync_p99_ms_log_N,
+//                                       statements_per_sync_log_N and cpu_ms_per_tx_log_N (all three processes)
+//   settlement.cpu_ms_per_tx            the same CPU a transaction in the base scenario: with the log figures, what a
+//                                       sync costs whatever its length and what each payment adds
 //   settlement.tx_per_s_wide            the base scenario with four times the syncs in flight (192), one run, and its
 //   settlement.sync_p50_ms_wide / _p99  latency and CPU a sync (all three processes, cpu_ms_per_sync_wide): at 48
 //   settlement.cpu_ms_per_sync_wide     in flight the commits' round trips, not the CPU, bound the throughput
@@ -29,8 +35,8 @@
 //   settlement.register_tx_per_s        the central bank's register alone: POST /register/settle, 5 transactions a
 //                                       request, signed by an intermediary, committed before the answer
 //
-// BENCH_SETTLEMENT_SYNCS (default 3000), BENCH_SETTLEMENT_CONCURRENCY (default 48), BENCH_SETTLEMENT_RUNS (default
-// 3), BENCH_SETTLEMENT_SKIP_1M=1.
+// BENCH_SETTLEMENT_SYNCS (default 3000; syncs of 32 payments send fewer, at least 1000), BENCH_SETTLEMENT_CONCURRENCY
+// (default 48), BENCH_SETTLEMENT_RUNS (default 3), BENCH_SETTLEMENT_SKIP_1M=1.
 
 import Database from 'better-sqlite3';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -43,7 +49,7 @@ import { toHex } from '../host/src/codec/hex.ts';
 import { cardIdOf } from '../host/src/codec/ids.ts';
 import { encodeReport, encodeTransaction, type Transaction } from '../host/src/codec/messages.ts';
 import { defaultPolicy, encodePolicy } from '../host/src/codec/policy.ts';
-import { ROLE, STATE } from '../host/src/codec/protocol-constants.ts';
+import { LIMIT, ROLE, STATE } from '../host/src/codec/protocol-constants.ts';
 import { encodeRecord, type LogRecord, recordsDigest } from '../host/src/codec/records.ts';
 import { CentralBankClient } from '../host/src/server/client.ts';
 import { generateSigningKey, loadOrCreateServiceKey, newToken, tokenHash } from '../host/src/server/keys.ts';
@@ -57,6 +63,9 @@ const CONCURRENCY = Number(process.env.BENCH_SETTLEMENT_CONCURRENCY ?? 48);
 const RUNS = Math.max(1, Number(process.env.BENCH_SETTLEMENT_RUNS ?? 3));
 const WIDE_CONCURRENCY = 4 * CONCURRENCY;
 const TX_PER_SYNC = 5;
+/** The log lengths measured besides five: one payment a sync, and a card's full log (LIMIT.LOG_CAPACITY). */
+const LOG_LENGTHS = [1, LIMIT.LOG_CAPACITY];
+const LONG_LOG_SYNCS = 1000;
 const RECIPIENTS = 500;
 const TOP_UP = 100_00;
 const WARM_UP = 200;
@@ -81,7 +90,7 @@ function percentile(values: number[], p: number): number {
  * wallet), `RECIPIENTS` cards, and filler cards up to `totalCards`; the books stay balanced (every balance has its
  * journal lines). Answers the pre-signed sync bodies.
  */
-export function seed(imDir: string, intermediaryId: number, payers: number, totalCards: number): Prepared[] {
+export function seed(imDir: string, intermediaryId: number, payers: number, totalCards: number, txPerSync = TX_PER_SYNC): Prepared[] {
   const imKey = loadOrCreateServiceKey(imDir);
   const db = new Database(join(imDir, 'db.sqlite'));
   db.pragma('journal_mode = WAL');
@@ -127,10 +136,10 @@ export function seed(imDir: string, intermediaryId: number, payers: number, tota
       const orderId = Number(insertOrder.run(id, TOP_UP, now, now).lastInsertRowid);
       insertLedger.run(now, 'online:bench', `shadow:${id}`, TOP_UP, 'top-up', String(orderId));
       // The card applied its top-up and then the result of its first sync (which the intermediary signed for its
-      // report at order number 1): its log now holds only the five payments of this sync.
+      // report at order number 1): its log now holds only the payments of this sync.
       insertSync.run(id, randomBytes(16).toString('hex').toUpperCase(), TOP_UP, now);
-      prepared.push(signedSync(key, cardId, intermediaryId, (k) => recipients[(p * TX_PER_SYNC + k) % recipients.length], p, requestNo));
-      requestNo += TX_PER_SYNC;
+      prepared.push(signedSync(key, cardId, intermediaryId, (k) => recipients[(p * txPerSync + k) % recipients.length], p, requestNo, txPerSync));
+      requestNo += txPerSync;
     }
     db.prepare("INSERT INTO settings (key, value) VALUES ('card_serial', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(serial));
   })();
@@ -139,13 +148,14 @@ export function seed(imDir: string, intermediaryId: number, payers: number, tota
 }
 
 /**
- * The sync request of a card (key `key`) that topped up TOP_UP, synced once, then paid five payments (recipient
- * `recipientOf(k)`, request numbers from `firstRequestNo`): the five OUTGOING records and the signed report.
+ * The sync request of a card (key `key`) that topped up TOP_UP, synced once, then made `payments` payments
+ * (recipient `recipientOf(k)`, request numbers from `firstRequestNo`): their OUTGOING records and the signed report.
+ * At most a full log (LIMIT.LOG_CAPACITY, 32) of payments of at most 1.60 each: the top-up of 100.00 covers them.
  */
-function signedSync(key: SigningKey, cardId: Uint8Array, intermediaryId: number, recipientOf: (k: number) => Uint8Array, p: number, firstRequestNo: number): Prepared {
+function signedSync(key: SigningKey, cardId: Uint8Array, intermediaryId: number, recipientOf: (k: number) => Uint8Array, p: number, firstRequestNo: number, payments = TX_PER_SYNC): Prepared {
   const records: LogRecord[] = [];
   let spent = 0;
-  for (let k = 0; k < TX_PER_SYNC; k++) {
+  for (let k = 0; k < payments; k++) {
     const amount = 1_00 + ((p + k) % 7) * 10;
     spent += amount;
     const tx: Transaction = {
@@ -165,11 +175,11 @@ function signedSync(key: SigningKey, cardId: Uint8Array, intermediaryId: number,
     {
       cardId,
       challenge: randomBytes(16),
-      stateCounter: 2 + TX_PER_SYNC,
+      stateCounter: 2 + payments,
       orderSeq: 2,
       balance: TOP_UP - spent,
       lastSyncBalance: TOP_UP,
-      txSeq: TX_PER_SYNC,
+      txSeq: payments,
       requestSeq: 0,
       policyVersion: 0,
       state: STATE.ACTIVE,
@@ -270,15 +280,26 @@ function cpuNow(file: NetworkFile): { intermediary: number; centralBank: number;
   return { intermediary: cpuSeconds(file.intermediaries[0].pid), centralBank: cpuSeconds(file.centralBank.pid), load: (self.user + self.system) / 1e6 };
 }
 
-export async function scenario(totalCards: number, concurrency = CONCURRENCY): Promise<Figures> {
+/**
+ * Syncs a scenario sends after its warm-up: SYNCS of up to five payments; of longer logs fewer, about as many
+ * transactions in all, but at least LONG_LOG_SYNCS so that the steady state lasts.
+ */
+const syncsFor = (txPerSync: number) => (txPerSync <= TX_PER_SYNC ? SYNCS : Math.max(LONG_LOG_SYNCS, Math.ceil((SYNCS * TX_PER_SYNC) / txPerSync)));
+
+/**
+ * One continuous load of syncs of `txPerSync` payments each (five unless said), `concurrency` in flight, at an
+ * intermediary holding `totalCards` cards (at least those the load needs).
+ */
+export async function scenario(totalCards: number, concurrency = CONCURRENCY, txPerSync = TX_PER_SYNC): Promise<Figures> {
   const warmUp = warmUpFor(concurrency);
+  const syncs = syncsFor(txPerSync) + warmUp;
   const dir = mkdtempSync(join(tmpdir(), 'ekrona-bench-'));
   try {
     // First start: keys, registration, certificates, issuance. Then seed the intermediary's database while stopped.
     let file = await networkUp({ dir, issue: 5_000_000_00 });
     await networkDown(dir);
     const imDir = file.intermediaries[0].dir;
-    const bodies = seed(imDir, file.intermediaries[0].id, SYNCS + warmUp, Math.max(totalCards, SYNCS + warmUp + RECIPIENTS));
+    const bodies = seed(imDir, file.intermediaries[0].id, syncs, Math.max(totalCards, syncs + RECIPIENTS), txPerSync);
     file = await networkUp({ dir });
     const bank = new CentralBankClient(file.centralBank.url, { adminToken: file.centralBank.adminToken });
 
@@ -298,14 +319,14 @@ export async function scenario(totalCards: number, concurrency = CONCURRENCY): P
 
     const audit = await bank.networkAudit();
     if (!audit.balanced) throw new Error(`the network does not balance after the load: ${audit.problems.slice(0, 3).join(' ')}`);
-    if (audit.centralBank.register.settled !== (SYNCS + warmUp) * TX_PER_SYNC) throw new Error(`the register settled ${audit.centralBank.register.settled} transactions, not ${(SYNCS + warmUp) * TX_PER_SYNC}`);
+    if (audit.centralBank.register.settled !== syncs * txPerSync) throw new Error(`the register settled ${audit.centralBank.register.settled} transactions, not ${syncs * txPerSync}`);
     await networkDown(dir);
     return {
-      txPerSecond: Math.round((answered * TX_PER_SYNC) / seconds),
+      txPerSecond: Math.round((answered * txPerSync) / seconds),
       p50: round(percentile(latencies, 50)),
       p99: round(percentile(latencies, 99)),
       worksPerCommit: statsAfter && before ? round((statsAfter.works - before.works) / Math.max(1, statsAfter.commits - before.commits)) : 0,
-      statementsPerSync: statsAfter && statsAtStart ? round((statsAfter.statements - statsAtStart.statements) / (SYNCS + warmUp)) : 0,
+      statementsPerSync: statsAfter && statsAtStart ? round((statsAfter.statements - statsAtStart.statements) / syncs) : 0,
       cpuMsPerSync: { intermediary: cpuMs('intermediary'), centralBank: cpuMs('centralBank'), load: cpuMs('load') },
     };
   } finally {
@@ -446,13 +467,27 @@ async function floorMsPerSync(): Promise<number> {
   }
 }
 
+/** The run of median throughput. */
+function median(runs: Figures[]): Figures {
+  const sorted = [...runs].sort((a, b) => a.txPerSecond - b.txPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
 export default async function bench(): Promise<Record<string, number>> {
-  // Runs on this machine move by a fifth with the same code: the base figures are those of the median run.
+  // Runs on this machine move by a fifth with the same code, and the machine's speed drifts over minutes: the base,
+  // 10 000 and 1 000 000 card scenarios run in turn, RUNS rounds, and each figure is that of its median run, so that
+  // the three are measured over the same stretch of time and can be compared with each other.
+  const skip1m = process.env.BENCH_SETTLEMENT_SKIP_1M === '1';
   const runs: Figures[] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await scenario(SYNCS + WARM_UP + RECIPIENTS));
+  const runs10k: Figures[] = [];
+  const runs1m: Figures[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    runs.push(await scenario(SYNCS + WARM_UP + RECIPIENTS));
+    runs10k.push(await scenario(10_000));
+    if (!skip1m) runs1m.push(await scenario(1_000_000));
+  }
   runs.sort((a, b) => a.txPerSecond - b.txPerSecond);
-  const base = runs[Math.floor((runs.length - 1) / 2)];
-  const at10k = await scenario(10_000);
+  const base = median(runs);
   // The same load with four times as many syncs in flight: bigger groups per commit, less CPU per sync.
   const wide = await scenario(SYNCS + WARM_UP + RECIPIENTS, WIDE_CONCURRENCY);
   const figures: Record<string, number> = {
@@ -467,14 +502,23 @@ export default async function bench(): Promise<Record<string, number>> {
     'settlement.cpu_ms_per_sync_intermediary': base.cpuMsPerSync.intermediary,
     'settlement.cpu_ms_per_sync_central_bank': base.cpuMsPerSync.centralBank,
     'settlement.cpu_ms_per_sync_load': base.cpuMsPerSync.load,
-    'settlement.tx_per_s_at_10k_cards': at10k.txPerSecond,
+    'settlement.tx_per_s_at_10k_cards': median(runs10k).txPerSecond,
     'settlement.tx_per_s_wide': wide.txPerSecond,
     'settlement.sync_p50_ms_wide': wide.p50,
     'settlement.sync_p99_ms_wide': wide.p99,
     'settlement.cpu_ms_per_sync_wide': round(wide.cpuMsPerSync.intermediary + wide.cpuMsPerSync.centralBank + wide.cpuMsPerSync.load, 2),
-    'settlement.register_tx_per_s': await registerScenario(),
   };
-  if (process.env.BENCH_SETTLEMENT_SKIP_1M !== '1') figures['settlement.tx_per_s_at_1m_cards'] = (await scenario(1_000_000)).txPerSecond;
+  if (!skip1m) figures['settlement.tx_per_s_at_1m_cards'] = median(runs1m).txPerSecond;
+  // The growth with the log's length: syncs of one payment, and of a card's full log, one run each.
+  for (const payments of LOG_LENGTHS) {
+    const figuresOf = await scenario(SYNCS + WARM_UP + RECIPIENTS, CONCURRENCY, payments);
+    figures[`settlement.tx_per_s_log_${payments}`] = figuresOf.txPerSecond;
+    figures[`settlement.sync_p50_ms_log_${payments}`] = figuresOf.p50;
+    figures[`settlement.sync_p99_ms_log_${payments}`] = figuresOf.p99;
+    figures[`settlement.statements_per_sync_log_${payments}`] = figuresOf.statementsPerSync;
+    figures[`settlement.cpu_ms_per_tx_log_${payments}`] = round((figuresOf.cpuMsPerSync.intermediary + figuresOf.cpuMsPerSync.centralBank + figuresOf.cpuMsPerSync.load) / payments, 3);
+  }
+  figures['settlement.cpu_ms_per_tx'] = round((base.cpuMsPerSync.intermediary + base.cpuMsPerSync.centralBank + base.cpuMsPerSync.load) / TX_PER_SYNC, 3);
+  figures['settlement.register_tx_per_s'] = await registerScenario();
   return figures;
 }
-
