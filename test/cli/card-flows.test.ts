@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { memoryIo } from '../../host/src/cli/output.ts';
 import { runCli } from '../../host/src/cli/run.ts';
 import { IntermediaryClient } from '../../host/src/server/client.ts';
@@ -312,6 +312,66 @@ describe('ekrona network, user and card', () => {
     expect(empty.code).toBe(1);
     expect(empty.stderr).toMatch(/there is no network in .*: start one with 'ekrona network up/);
   });
+
+  it('refuses a damaged card file in one line naming the file and its defect (exit 1), and uses the card again once it is whole', async () => {
+    const path = join(dir, 'cards', 'bob-card.json');
+    const whole = readFileSync(path, 'utf8');
+    const card = JSON.parse(whole) as Record<string, unknown>;
+    try {
+      for (const [text, reason] of [
+        [whole.slice(0, 20), /is damaged: .*JSON/],
+        ['[]', /is damaged: not a JSON object/],
+        [JSON.stringify({ ...card, cardId: 'XYZ' }), /is damaged: cardId is not 8 bytes of hex/],
+        [JSON.stringify({ ...card, role: 'ADMIN' }), /is damaged: role is neither USER nor MERCHANT/],
+        [JSON.stringify({ ...card, intermediary: '2' }), /is damaged: intermediary is not an intermediary id/],
+        [JSON.stringify({ ...card, name: 'alice-card' }), /is damaged: its name is "alice-card", not 'bob-card'/],
+      ] as const) {
+        writeFileSync(path, text);
+        const refused = await ekrona('card status --card bob-card');
+        expect(refused.code, text).toBe(1);
+        expect(refused.stderr, text).toMatch(reason);
+        expect(refused.stderr.trim().split('\n'), text).toHaveLength(1);
+        expect(refused.stderr, text).toContain(path);
+      }
+    } finally {
+      writeFileSync(path, whole);
+    }
+    expect((await ekrona('card status --card bob-card')).code).toBe(0);
+  });
+
+  it('a damaged network.json is refused in one line; network down still stops the services; a stopped network says so', async () => {
+    const other = join(dir, 'second-network');
+    const run = (line: string) => ekrona(`${line} --dir ${other}`);
+    expect((await run('network up')).code).toBe(0);
+    const networkJson = join(other, 'network.json');
+    const whole = readFileSync(networkJson, 'utf8');
+    onTestFinished(async () => {
+      // Whatever failed, no service of this network outlives the test.
+      if (!existsSync(networkJson)) writeFileSync(networkJson, whole, { mode: 0o600 });
+      await run('network down');
+    });
+    writeFileSync(networkJson, '{"dir": "cut sh');
+    const status = await run('network status');
+    expect(status.code).toBe(1);
+    expect(status.stderr).toMatch(/^ekrona: .*network\.json is damaged \(not JSON: .*\)\. 'ekrona network up' writes it: 'ekrona network down' still stops/);
+    expect(status.stderr.trim().split('\n')).toHaveLength(1);
+    const up = await run('network up');
+    expect(up.code).toBe(1);
+    expect(up.stderr).toMatch(/the network did not start: .*network\.json is damaged/);
+    const down = await run('network down');
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toMatch(/^stopped 3 services$/m);
+    expect(existsSync(networkJson)).toBe(false);
+    const again = await run('network down');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/the network in .* is not running: nothing to stop/);
+    const audit = await run('audit');
+    expect(audit.code).toBe(1);
+    expect(audit.stderr).toMatch(/the network in .* is stopped \(its data is kept\): start it again with 'ekrona network up --dir /);
+    const nowhere = await ekrona(`network down --dir ${join(dir, 'nothing-here')}`);
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toMatch(/there is no network in .*: start one with 'ekrona network up/);
+  }, 60_000);
 
   it('refuses a card name that is not a file name, and the same card on both sides (exit 2)', async () => {
     expect((await ekrona('card status --card ../alice')).code).toBe(2);

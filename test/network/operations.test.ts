@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CentralBankClient, IntermediaryClient } from '../../host/src/server/client.ts';
 import { SqliteDatabase } from '../../host/src/server/db/sqlite.ts';
-import { DEFAULT_ISSUE, initCentralBankDir, isServiceProcess, networkDown, networkUp, readNetworkFile, spawnService, waitForExit } from '../../host/src/server/network.ts';
+import { DEFAULT_ISSUE, initCentralBankDir, isServiceProcess, NetworkError, networkDown, networkUp, parseNetworkFile, readNetworkFile, spawnService, waitForExit } from '../../host/src/server/network.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ekrona-ops-'));
 const started: number[] = [];
@@ -61,7 +61,7 @@ describe('network up and down', () => {
     expect(down.stopped.sort()).toEqual([...pids].sort());
     for (const pid of pids) expect(await waitForExit(pid, 5_000)).toBe(true);
     expect(existsSync(join(dir, 'network.json'))).toBe(false);
-    await expect(networkDown(dir)).rejects.toThrow(/no network.json/);
+    await expect(networkDown(dir)).rejects.toThrow(/is stopped \(its data is kept\)\. Nothing to stop\./);
 
     const again = await networkUp({ dir });
     started.push(again.centralBank.pid!, ...again.intermediaries.map((i) => i.pid!));
@@ -102,6 +102,40 @@ describe('network up and down', () => {
     expect(down.status, down.stderr).toBe(0);
     expect(down.stdout).toMatch(/stopped 3 services/);
   }, 60_000);
+});
+
+describe('network.json', () => {
+  const whole = {
+    dir: '/data/net',
+    liquidity: 'pending',
+    centralBank: { url: 'http://127.0.0.1:4000', dir: '/data/net/central-bank', adminToken: 'token-of-the-central-bank', pid: 10, rootPublicKey: `04${'AB'.repeat(64)}` },
+    intermediaries: [{ id: 1, name: 'Alfa Bank', url: 'http://127.0.0.1:4001', dir: '/data/net/intermediary-1', adminToken: 'token-of-intermediary-1', pid: 11 }],
+    startedAt: '2026-12-04T03:00:00.000Z',
+  };
+  const path = '/data/net/network.json';
+
+  it('is read back as it was written', () => {
+    expect(parseNetworkFile(JSON.stringify(whole), path)).toEqual(whole);
+  });
+
+  it('is refused when damaged, naming the file and its first defect', () => {
+    const im = whole.intermediaries[0];
+    for (const [text, defect] of [
+      ['{"dir": "/data', /\(not JSON: /],
+      ['[]', /\(not a JSON object\)/],
+      [JSON.stringify({ ...whole, liquidity: 'always' }), /\(liquidity is neither pending nor pool\)/],
+      [JSON.stringify({ ...whole, centralBank: { ...whole.centralBank, url: 'ftp://x' } }), /\(centralBank\.url is not an http:\/\/ URL\)/],
+      [JSON.stringify({ ...whole, centralBank: { ...whole.centralBank, adminToken: 7 } }), /\(centralBank\.adminToken is not a text\)/],
+      [JSON.stringify({ ...whole, centralBank: { ...whole.centralBank, rootPublicKey: undefined } }), /\(centralBank\.rootPublicKey is not a text\)/],
+      [JSON.stringify({ ...whole, intermediaries: [] }), /\(intermediaries is not a list of services\)/],
+      [JSON.stringify({ ...whole, intermediaries: [{ ...im, id: 0 }] }), /\(intermediaries\[0\]\.id is not an intermediary id\)/],
+      [JSON.stringify({ ...whole, intermediaries: [{ ...im, pid: -1 }] }), /\(intermediaries\[0\]\.pid is not a process id\)/],
+      [JSON.stringify({ ...whole, startedAt: undefined }), /\(startedAt is not a text\)/],
+    ] as const) {
+      expect(() => parseNetworkFile(text, path), text).toThrow(NetworkError);
+      expect(() => parseNetworkFile(text, path), text).toThrow(new RegExp(`^/data/net/network\\.json is damaged ${defect.source}`));
+    }
+  });
 });
 
 describe('one service alone', () => {

@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IntermediaryClient, ServiceRequestError } from '../server/client.ts';
 import { KeyFileError, readSecretFile } from '../server/keys.ts';
+import { type NetworkFile, NetworkError, networkFilePath, readNetworkFile } from '../server/network-file.ts';
 import type { CommandContext, ExclusiveOptions, OptionSpec } from './command.ts';
 import { CliError, UsageError } from './errors.ts';
 
@@ -87,6 +88,17 @@ function readJson(path: string, what: string, secret: boolean): Record<string, u
   }
 }
 
+/** `dir`'s network.json checked (undefined when there is none); a damaged or exposed one is refused in one line. */
+export function networkFileIn(dir: string): NetworkFile | undefined {
+  try {
+    return readNetworkFile(dir);
+  } catch (error) {
+    if (error instanceof KeyFileError) throw new CliError(`the network file: ${error.message}`, { cause: error });
+    if (error instanceof NetworkError) throw new CliError(error.message, { cause: error });
+    throw error;
+  }
+}
+
 /** The URL without trailing slashes; a CliError naming `label` when it is not http(s) (the caller makes it a usage error for an option). */
 function checkUrl(text: string, label: string): string {
   let url: URL | undefined;
@@ -119,11 +131,11 @@ export function readUserFile(dir: string, name: string): { url: string; token: s
     }
   }
   if (url === undefined && typeof file.intermediary === 'number') {
-    const networkPath = join(dir, 'network.json');
-    if (!existsSync(networkPath)) throw new CliError(`the user file ${path} names intermediary ${file.intermediary}, but ${networkPath} does not exist (is the network up?)`);
-    const network = readJson(networkPath, 'the network file', true);
-    const entry = (Array.isArray(network.intermediaries) ? network.intermediaries : []).find((im: { id?: unknown }) => im.id === file.intermediary) as { url?: unknown } | undefined;
-    if (typeof entry?.url !== 'string') throw new CliError(`${networkPath} has no intermediary ${file.intermediary}`);
+    const networkPath = networkFilePath(dir);
+    const network = networkFileIn(dir);
+    if (!network) throw new CliError(`the user file ${path} names intermediary ${file.intermediary}, but ${networkPath} does not exist (is the network up?)`);
+    const entry = network.intermediaries.find((im) => im.id === file.intermediary);
+    if (!entry) throw new CliError(`${networkPath} has no intermediary ${file.intermediary}`);
     url = checkUrl(entry.url, `the url of intermediary ${file.intermediary} in ${networkPath}`);
   }
   if (url === undefined) throw new CliError(`the user file ${path} names no intermediary (intermediaryUrl, url or intermediary)`);

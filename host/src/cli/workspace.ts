@@ -13,12 +13,12 @@ import { join, resolve } from 'node:path';
 import { WALLET_AID, WALLET_APPLET_CLASS } from '../codec/commands.ts';
 import { selectWallet } from '../flows/card.ts';
 import type { IntermediaryClient } from '../server/client.ts';
-import type { NetworkFile } from '../server/network.ts';
-import { KeyFileError, readSecretFile, writeSecretFile } from '../server/keys.ts';
+import { readSecretFile, writeSecretFile } from '../server/keys.ts';
+import { hasNetworkData, type NetworkFile } from '../server/network-file.ts';
 import type { CardTransport } from '../transport/card-transport.ts';
 import type { CommandContext, OptionSpec } from './command.ts';
 import { CliError, UsageError } from './errors.ts';
-import { DEFAULT_DIR, DIR_ENV, NAME, readUserFile, userFilePath } from './network-context.ts';
+import { DEFAULT_DIR, DIR_ENV, NAME, networkFileIn, readUserFile, userFilePath } from './network-context.ts';
 
 export const DIR_OPTION: OptionSpec = {
   name: 'dir',
@@ -39,18 +39,17 @@ export function workspaceDir(ctx: CommandContext): string {
   return resolve(ctx.string('dir') ?? DEFAULT_DIR);
 }
 
-/** network.json of a running (or stopped) local network. */
+/** network.json of the local network that `ekrona network up` started in `dir`, checked. */
 export function readNetwork(dir: string): NetworkFile {
-  const path = join(dir, 'network.json');
-  if (!existsSync(path)) throw new CliError(`there is no network in ${dir}: start one with 'ekrona network up --dir ${dir}'`);
-  let text: string;
-  try {
-    text = readSecretFile(path);
-  } catch (error) {
-    if (error instanceof KeyFileError) throw new CliError(`the network file: ${error.message}`, { cause: error });
-    throw error;
-  }
-  return JSON.parse(text) as NetworkFile;
+  const network = networkFileIn(dir);
+  if (network === undefined) throw noNetworkIn(dir);
+  return network;
+}
+
+/** The refusal of a command that needs a running network where network.json is missing: stopped, or never started. */
+export function noNetworkIn(dir: string): CliError {
+  if (hasNetworkData(dir)) return new CliError(`the network in ${dir} is stopped (its data is kept): start it again with 'ekrona network up --dir ${dir}'`);
+  return new CliError(`there is no network in ${dir}: start one with 'ekrona network up --dir ${dir}'`);
 }
 
 export function intermediaryOf(network: NetworkFile, id: number): NetworkFile['intermediaries'][number] {
@@ -121,7 +120,28 @@ export function loadCard(dir: string, name: string): CardFile {
     const known = existsSync(cardsDir(dir)) ? readdirSync(cardsDir(dir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)) : [];
     throw new CliError(`there is no card '${name}' in ${dir}${known.length ? ` (cards: ${known.join(', ')})` : ''}: personalise one with 'ekrona card personalise'`);
   }
-  return JSON.parse(readFileSync(path, 'utf8')) as CardFile;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new CliError(`the card file ${path} is damaged: ${(error as Error).message}`, { cause: error });
+  }
+  const problem = cardFileProblem(json, name);
+  if (problem !== undefined) throw new CliError(`the card file ${path} is damaged: ${problem} ('ekrona card personalise' writes it)`);
+  return json as CardFile;
+}
+
+/** The first defect of a card file's JSON, or undefined. */
+function cardFileProblem(json: unknown, name: string): string | undefined {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return 'not a JSON object';
+  const file = json as Record<string, unknown>;
+  if (file.name !== name) return `its name is ${JSON.stringify(file.name)}, not '${name}'`;
+  if (typeof file.user !== 'string' || !NAME.test(file.user)) return 'user is not a user name';
+  if (file.role !== 'USER' && file.role !== 'MERCHANT') return 'role is neither USER nor MERCHANT';
+  if (typeof file.cardId !== 'string' || !/^[0-9A-Fa-f]{16}$/.test(file.cardId)) return 'cardId is not 8 bytes of hex';
+  if (!Number.isSafeInteger(file.intermediary) || (file.intermediary as number) < 1 || (file.intermediary as number) > 0xffffffff) return 'intermediary is not an intermediary id';
+  if (file.reader !== undefined && (typeof file.reader !== 'string' || file.reader.length === 0)) return 'reader is not a reader name';
+  return undefined;
 }
 
 export function saveCard(dir: string, card: CardFile): void {

@@ -9,7 +9,7 @@
 // and issues e-krona to it; later starts reuse the folders (same keys, ports, databases) and issue nothing.
 
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatAmount, fromMinorUnits } from '../codec/amount.ts';
@@ -17,6 +17,7 @@ import { formatDuration } from '../codec/duration.ts';
 import type { Liquidity } from './api.ts';
 import { CentralBankClient, IntermediaryClient } from './client.ts';
 import { readSecretFile, writeSecretFile } from './keys.ts';
+import { centralBankDir, type NetworkFile, NetworkError, networkFilePath, noNetworkReason, readNetworkFile } from './network-file.ts';
 import {
   DEFAULT_LOST_CARD_GRACE_MS,
   DEFAULT_POOL_LIMIT,
@@ -29,6 +30,8 @@ import {
   writeServiceSettings,
 } from './services.ts';
 
+export { centralBankDir, hasNetworkData, type NetworkFile, NetworkError, networkFilePath, type NetworkService, noNetworkReason, parseNetworkFile, readNetworkFile } from './network-file.ts';
+
 export const DEFAULT_NETWORK_DIR = '.ekrona';
 export const DEFAULT_INTERMEDIARIES: ReadonlyArray<{ id: number; name: string }> = [
   { id: 1, name: 'Alfa Bank' },
@@ -36,10 +39,6 @@ export const DEFAULT_INTERMEDIARIES: ReadonlyArray<{ id: number; name: string }>
 ];
 /** E-krona issued to each intermediary at the network's first start: SEK 10 000 000. */
 export const DEFAULT_ISSUE = 1_000_000_000;
-
-export class NetworkError extends Error {
-  override name = 'NetworkError';
-}
 
 export interface NetworkOptions {
   /** Data folder (default `.ekrona`). */
@@ -56,28 +55,10 @@ export interface NetworkOptions {
   startTimeoutMs?: number;
 }
 
-export interface NetworkService {
-  url: string;
-  dir: string;
-  adminToken: string;
-  /** The process, when started by networkUp. */
-  pid?: number;
-}
-
-export interface NetworkFile {
-  dir: string;
-  liquidity: Liquidity;
-  centralBank: NetworkService & { rootPublicKey: string };
-  intermediaries: Array<NetworkService & { id: number; name: string }>;
-  startedAt: string;
-}
-
 const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
-export const centralBankDir = (dir: string) => join(dir, 'central-bank');
 export const intermediaryDir = (dir: string, id: number) => join(dir, `intermediary-${id}`);
-export const networkFilePath = (dir: string) => join(dir, 'network.json');
 
 // --------------------------------------------------------------------------------------- service folders
 
@@ -203,12 +184,6 @@ export async function spawnService(dir: string, options: { timeoutMs?: number; e
   throw new NetworkError(`The service in ${dir} did not start within ${timeoutMs} ms:\n${tail(logPath)}`);
 }
 
-export function readNetworkFile(dir: string): NetworkFile | undefined {
-  const path = networkFilePath(dir);
-  if (!existsSync(path)) return undefined;
-  return JSON.parse(readSecretFile(path)) as NetworkFile;
-}
-
 /** True when `pid` is a live process running `main.ts serve <dir>` (never another process that reused the pid). */
 export function isServiceProcess(pid: number, dir: string): boolean {
   try {
@@ -316,14 +291,42 @@ export async function waitForExit(pid: number, timeoutMs: number): Promise<boole
   return false;
 }
 
-/** Stops the services networkUp started (by pid, after checking each pid still runs that service); removes network.json. */
+/**
+ * The services of `dir`'s folders (intermediaries first, then the central bank) with the pid each one's service.json
+ * names while it runs: what networkDown stops when network.json is damaged.
+ */
+function servicesInFolders(dir: string): Array<{ dir: string; pid?: number }> {
+  const folders = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^intermediary-[1-9][0-9]*$/.test(e.name))
+    .map((e) => join(dir, e.name));
+  return [...folders, centralBankDir(dir)].map((folder) => {
+    try {
+      const pid = (JSON.parse(readFileSync(join(folder, 'service.json'), 'utf8')) as { pid?: unknown }).pid;
+      return { dir: folder, pid: Number.isSafeInteger(pid) ? (pid as number) : undefined };
+    } catch {
+      return { dir: folder }; // not running (a service removes its service.json when it stops), or never started
+    }
+  });
+}
+
+/**
+ * Stops the services networkUp started (by pid, after checking each pid still runs that service); removes network.json.
+ * When network.json is damaged, the services are found from their folders' service.json instead.
+ */
 export async function networkDown(dirOption: string = DEFAULT_NETWORK_DIR): Promise<{ stopped: number[]; notRunning: number[] }> {
   const dir = resolve(dirOption);
-  const file = readNetworkFile(dir);
-  if (!file) throw new NetworkError(`No network was started in ${dir} (no network.json).`);
+  let services: Array<{ dir: string; pid?: number }>;
+  try {
+    const file = readNetworkFile(dir);
+    if (!file) throw new NetworkError(`${noNetworkReason(dir)} Nothing to stop.`);
+    services = [...file.intermediaries, file.centralBank];
+  } catch (error) {
+    if (!(error instanceof NetworkError) || !existsSync(networkFilePath(dir))) throw error;
+    services = servicesInFolders(dir);
+  }
   const stopped: number[] = [];
   const notRunning: number[] = [];
-  for (const service of [...file.intermediaries, file.centralBank]) {
+  for (const service of services) {
     if (service.pid === undefined) continue;
     if (!isServiceProcess(service.pid, service.dir)) {
       notRunning.push(service.pid);

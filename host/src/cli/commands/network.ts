@@ -2,13 +2,14 @@
 // (the central bank and two intermediaries as background processes on loopback, data under --dir), one service in
 // the foreground, and the network-wide audit (conservation of money and every card's coverage).
 
+import { existsSync } from 'node:fs';
 import type { Command, Group } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { formatOre, parseSekAmount } from '../money.ts';
 import { countOf } from '../output.ts';
 import { formatDuration } from '../../codec/duration.ts';
 import { parseDuration } from '../time.ts';
-import { DIR_OPTION, readNetwork, workspaceDir } from '../workspace.ts';
+import { DIR_OPTION, noNetworkIn, readNetwork, workspaceDir } from '../workspace.ts';
 
 export const networkGroup: Group = { path: ['network'], summary: 'start, stop and inspect a local network (central bank and two intermediaries)' };
 
@@ -69,13 +70,27 @@ export const networkUp: Command = {
 export const networkDown: Command = {
   path: ['network', 'down'],
   summary: 'stop the services started by network up (their data stays)',
+  description:
+    'Stops the processes network.json names, after checking that each still runs that service; a network already ' +
+    "stopped is left as it is (exit 0). When network.json is damaged, the services are found from each service folder's " +
+    'service.json instead.',
   options: [DIR_OPTION],
   examples: [{ command: 'ekrona network down' }],
   async run(ctx) {
     const dir = workspaceDir(ctx);
-    readNetwork(dir);
-    const { networkDown: down } = await import('../../server/network.ts');
-    const result = await down(dir);
+    const { hasNetworkData, networkDown: down, NetworkError, networkFilePath } = await import('../../server/network.ts');
+    if (!existsSync(networkFilePath(dir))) {
+      if (!hasNetworkData(dir)) throw noNetworkIn(dir);
+      ctx.out.line(`the network in ${dir} is not running: nothing to stop`);
+      return;
+    }
+    let result;
+    try {
+      result = await down(dir);
+    } catch (error) {
+      if (error instanceof NetworkError) throw new CliError(`the network was not stopped: ${error.message}`, { cause: error });
+      throw error;
+    }
     const notRunning = result.notRunning.length;
     ctx.out.line(`stopped ${countOf(result.stopped.length, 'service')}${notRunning ? `; ${notRunning} ${notRunning === 1 ? 'was' : 'were'} not running` : ''}`);
   },
