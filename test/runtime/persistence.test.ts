@@ -1,5 +1,5 @@
 // A card's persistent memory in a state file outlives the runner: a new runner loads it.
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
@@ -65,6 +65,52 @@ describeWith(['hasStateFiles'], 'state files', () => {
   itWith([], 'refuses save for a card without a state file, with one sentence', async () => {
     const card = await env.rawCard(uniqueCardName('no-state'));
     await expect(card.save()).rejects.toThrow(/^The simulator card .* refused "save": .+/);
+  });
+
+  /** A card with the test applet and some of its memory written, saved to its state file; the file's bytes. */
+  async function savedCard(label: string): Promise<{ name: string; stateFile: string; bytes: Buffer; store: Uint8Array }> {
+    const name = uniqueCardName(label);
+    const stateFile = join(dir, `${name}.card`);
+    const card = await env.rawCard(name, stateFile);
+    await card.install(TEST_APPLET_CLASS, TEST_APPLET_AID);
+    await card.powerOn();
+    const applet = new TestAppletClient(card);
+    await applet.select();
+    expect((await applet.write(WRITE_MODE.TRANSACTION, 0, fromHex('C0FFEE'))).sw).toBe(0x9000);
+    const store = await applet.read();
+    return { name, stateFile, bytes: readFileSync(stateFile), store };
+  }
+
+  itWith([], 'refuses a state file altered after it was written, as damaged, in one sentence', async () => {
+    const { name, stateFile, bytes } = await savedCard('persist-altered');
+    const altered = Buffer.from(bytes);
+    altered[Math.floor(altered.length / 2)] ^= 0x01;
+    writeFileSync(stateFile, altered);
+    const runner = await env.backend.restartRunner();
+    await expect(runner.card(name, { stateFile })).rejects.toThrow(/state file .* is damaged \(its SHA-256 does not match its contents: it was cut short or altered\); restore it from a copy, or delete it/);
+  });
+
+  itWith([], 'refuses a state file cut short, as damaged', async () => {
+    const { name, stateFile, bytes } = await savedCard('persist-cut');
+    writeFileSync(stateFile, bytes.subarray(0, bytes.length - 100));
+    const runner = await env.backend.restartRunner();
+    await expect(runner.card(name, { stateFile })).rejects.toThrow(/state file .* is damaged/);
+  });
+
+  itWith([], 'still loads a state file of format 1, which has no digest at its end', async () => {
+    const { name, stateFile, bytes, store } = await savedCard('persist-format-1');
+    const MAGIC_LENGTH = 8;
+    expect(bytes.readUInt16BE(MAGIC_LENGTH)).toBe(2);
+    const formatOne = Buffer.from(bytes.subarray(0, bytes.length - 32));
+    formatOne.writeUInt16BE(1, MAGIC_LENGTH);
+    writeFileSync(stateFile, formatOne);
+    const runner = await env.backend.restartRunner();
+    const again = await runner.card(name, { stateFile });
+    expect(again.loaded).toBe(true);
+    await again.powerOn();
+    const reloaded = new TestAppletClient(again);
+    expect((await reloaded.select()).sw).toBe(0x9000);
+    expect(await reloaded.read()).toEqual(store);
   });
 
   itWith([], 'starts a new card when the state file does not exist yet', async () => {

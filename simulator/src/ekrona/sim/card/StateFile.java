@@ -1,13 +1,11 @@
 package ekrona.sim.card;
 
 import ekrona.sim.runner.RunnerException;
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.reflect.Array;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
@@ -30,11 +28,16 @@ import java.util.Map;
  * applet packages, written by our own reflection-based serializer (applet classes cannot be java.io.Serializable),
  * plus the shape of every transient array (length, type, clear event; never its content). Each class is stored with
  * a fingerprint of its field layout, so a file written by another build is refused with one sentence. Written
- * atomically: a temporary file, fsync, rename.
+ * atomically: a temporary file, fsync, rename. Format 2 ends with the SHA-256 of everything before it, so that a file
+ * damaged outside the runner (cut short, altered) is refused as damaged rather than misread; format 1 files (no
+ * digest) are still read.
  */
 final class StateFile {
     private static final byte[] MAGIC = "EKRCARD\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    static final int FORMAT_VERSION = 1;
+    static final int FORMAT_VERSION = 2;
+    /** The first format, without the digest at the end: still read. */
+    private static final int FORMAT_WITHOUT_DIGEST = 1;
+    private static final int DIGEST_LENGTH = 32;
 
     private static final int KIND_OBJECT = 1;
     private static final int KIND_ARRAY = 2;
@@ -186,7 +189,20 @@ final class StateFile {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        return buffer.toByteArray();
+        byte[] body = buffer.toByteArray();
+        byte[] file = Arrays.copyOf(body, body.length + DIGEST_LENGTH);
+        System.arraycopy(sha256(body, body.length), 0, file, body.length, DIGEST_LENGTH);
+        return file;
+    }
+
+    private static byte[] sha256(byte[] bytes, int length) {
+        try {
+            java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+            digest.update(bytes, 0, length);
+            return digest.digest();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JDK has no SHA-256", e);
+        }
     }
 
     private static void add(Object o, Card card, Map<Object, Integer> ids, List<Object> objects,
@@ -250,18 +266,29 @@ final class StateFile {
     /** Loads the card's persistent memory from its state file, which exists. */
     static void read(Card card) throws RunnerException {
         Path file = card.stateFile;
-        try (InputStream raw = Files.newInputStream(file);
-                DataInputStream in = new DataInputStream(new BufferedInputStream(raw))) {
-            byte[] magic = new byte[MAGIC.length];
-            in.readFully(magic);
-            if (!Arrays.equals(magic, MAGIC)) {
-                throw new RunnerException("state file " + file + " is not an ekrona card state file");
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new RunnerException("cannot read state file " + file + ": " + e.getMessage(), e);
+        }
+        int headerLength = MAGIC.length + 2;
+        if (bytes.length < headerLength || !Arrays.equals(Arrays.copyOf(bytes, MAGIC.length), MAGIC)) {
+            throw new RunnerException("state file " + file + " is not an ekrona card state file");
+        }
+        int version = ((bytes[MAGIC.length] & 0xFF) << 8) | (bytes[MAGIC.length + 1] & 0xFF);
+        int bodyLength = bytes.length;
+        if (version == FORMAT_VERSION) {
+            bodyLength = bytes.length - DIGEST_LENGTH;
+            if (bodyLength < headerLength || !java.security.MessageDigest.isEqual(sha256(bytes, bodyLength),
+                    Arrays.copyOfRange(bytes, bodyLength, bytes.length))) {
+                throw damaged(file, "its SHA-256 does not match its contents: it was cut short or altered");
             }
-            int version = in.readUnsignedShort();
-            if (version != FORMAT_VERSION) {
-                throw new RunnerException("state file " + file + " has format version " + version
-                        + "; this runner reads version " + FORMAT_VERSION);
-            }
+        } else if (version != FORMAT_WITHOUT_DIGEST) {
+            throw new RunnerException("state file " + file + " has format version " + version
+                    + "; this runner reads versions " + FORMAT_WITHOUT_DIGEST + " and " + FORMAT_VERSION);
+        }
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes, headerLength, bodyLength - headerLength))) {
             in.readUTF();
             Class<?>[] classes = new Class<?>[in.readInt()];
             for (int i = 0; i < classes.length; i++) {
@@ -320,9 +347,16 @@ final class StateFile {
                 }
             }
             card.statics.restoreLive();
+        } catch (java.io.EOFException e) {
+            throw damaged(file, "it ends before the card's memory does: it was cut short");
         } catch (IOException | RuntimeException e) {
             throw new RunnerException("cannot read state file " + file + ": " + e, e);
         }
+    }
+
+    private static RunnerException damaged(Path file, String why) {
+        return new RunnerException("state file " + file + " is damaged (" + why
+                + "); restore it from a copy, or delete it to start a new card");
     }
 
     private static Class<?> resolve(Path file, String name, long fingerprint) throws RunnerException {
