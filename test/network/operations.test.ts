@@ -4,13 +4,14 @@
 // others can read, a database newer than the code).
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CentralBankClient, IntermediaryClient } from '../../host/src/server/client.ts';
 import { SqliteDatabase } from '../../host/src/server/db/sqlite.ts';
+import { readServiceSettings, ServiceConfigError } from '../../host/src/server/services.ts';
 import { DEFAULT_ISSUE, initCentralBankDir, isServiceProcess, NetworkError, networkDown, networkUp, parseNetworkFile, readNetworkFile, spawnService, waitForExit } from '../../host/src/server/network.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ekrona-ops-'));
@@ -182,4 +183,60 @@ describe('one service alone', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/schema version 99, newer than this code knows/);
   }, 30_000);
+
+  it('refuses a config.json field of the wrong kind, naming the file and the field, and shows only that start\'s log', async () => {
+    const dir = join(root, 'bad-config');
+    initCentralBankDir(dir);
+    const path = join(dir, 'config.json');
+    const whole = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'service.log'), 'a line of an earlier run\n');
+    writeFileSync(path, JSON.stringify({ ...whole, port: 'abc' }));
+    const refused = spawnService(dir);
+    await expect(refused).rejects.toThrow(/exited with code 1 at start:\n.*config\.json is damaged: port must be a whole number from 0 to 65535, got "abc"\./);
+    await expect(refused).rejects.not.toThrow(/earlier run/);
+  }, 30_000);
+});
+
+describe('config.json', () => {
+  const central = { service: 'central-bank', host: '127.0.0.1', port: 0, liquidity: 'pending', poolLimit: 100 };
+  const intermediary = {
+    service: 'intermediary',
+    id: 1,
+    name: 'Alfa Bank',
+    host: '127.0.0.1',
+    port: 4001,
+    centralBankUrl: 'http://127.0.0.1:4000',
+    rootPublicKey: `04${'AB'.repeat(64)}`,
+    liquidity: 'pool',
+    lostCardGraceMs: 60_000,
+  };
+  const read = (settings: unknown) => {
+    const dir = mkdtempSync(join(root, 'config-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(settings));
+    return () => readServiceSettings(dir);
+  };
+
+  it('is read back as it was written, for both services', () => {
+    expect(read(central)()).toEqual(central);
+    expect(read(intermediary)()).toEqual(intermediary);
+  });
+
+  it('is refused with the first field that is missing or of the wrong kind', () => {
+    for (const [settings, reason] of [
+      [[], /is damaged: it is not a JSON object\./],
+      [{ ...central, service: 'bank' }, /service must be central-bank or intermediary, got "bank"/],
+      [{ ...central, host: '' }, /host must be a text, got ""/],
+      [{ ...central, port: 70_000 }, /port must be a whole number from 0 to 65535, got 70000/],
+      [{ ...central, liquidity: undefined }, /liquidity must be pending or pool, got nothing/],
+      [{ ...central, poolLimit: 1.5 }, /poolLimit must be a whole number from 0 to/],
+      [{ ...intermediary, id: '1' }, /id must be a whole number from 1 to 4294967295, got "1"/],
+      [{ ...intermediary, name: 7 }, /name must be a text, got 7/],
+      [{ ...intermediary, centralBankUrl: 'ftp://cb' }, /centralBankUrl must be an http:\/\/ URL, got "ftp:\/\/cb"/],
+      [{ ...intermediary, rootPublicKey: '04AB' }, /rootPublicKey must be a P-256 public key in hex/],
+      [{ ...intermediary, lostCardGraceMs: -5 }, /lostCardGraceMs must be a whole number from 0 to .*, got -5/],
+    ] as const) {
+      expect(read(settings), JSON.stringify(settings)).toThrow(ServiceConfigError);
+      expect(read(settings), JSON.stringify(settings)).toThrow(reason);
+    }
+  });
 });

@@ -6,7 +6,7 @@ import { afterAll, expect } from 'vitest';
 import { fromHex } from '../../host/src/codec/hex.ts';
 import { CardPowerLost } from '../../host/src/transport/card-transport.ts';
 import { describeWith, itWith, uniqueCardName, useCardEnv } from '../support/backend.ts';
-import { TEST_APPLET_AID, TEST_APPLET_CLASS, TEST_PIN, TestAppletClient, WRITE_MODE } from '../support/test-applet.ts';
+import { TEST_APPLET_AID, TEST_APPLET_CLASS, TEST_PIN, TestAppletClient, type TestState, WRITE_MODE } from '../support/test-applet.ts';
 
 const env = useCardEnv();
 const dir = mkdtempSync(join(tmpdir(), 'ekrona-state-'));
@@ -68,7 +68,7 @@ describeWith(['hasStateFiles'], 'state files', () => {
   });
 
   /** A card with the test applet and some of its memory written, saved to its state file; the file's bytes. */
-  async function savedCard(label: string): Promise<{ name: string; stateFile: string; bytes: Buffer; store: Uint8Array }> {
+  async function savedCard(label: string): Promise<{ name: string; stateFile: string; bytes: Buffer; store: TestState }> {
     const name = uniqueCardName(label);
     const stateFile = join(dir, `${name}.card`);
     const card = await env.rawCard(name, stateFile);

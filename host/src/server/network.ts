@@ -9,7 +9,7 @@
 // and issues e-krona to it; later starts reuse the folders (same keys, ports, databases) and issue nothing.
 
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatAmount, fromMinorUnits } from '../codec/amount.ts';
@@ -138,9 +138,10 @@ export async function serveIntermediary(
 
 // ------------------------------------------------------------------------------------------- processes
 
-function tail(path: string): string {
+/** The last lines the service wrote to its log from byte `from` on (this start's, not those of earlier runs). */
+function tail(path: string, from: number): string {
   try {
-    return readFileSync(path, 'utf8').split('\n').slice(-8).join('\n');
+    return readFileSync(path).subarray(from).toString('utf8').trimEnd().split('\n').slice(-8).join('\n');
   } catch {
     return '';
   }
@@ -155,6 +156,7 @@ export async function spawnService(dir: string, options: { timeoutMs?: number; e
   rmSync(join(dir, 'service.json'), { force: true });
   const logPath = join(dir, 'service.log');
   const log = openSync(logPath, 'a', 0o600);
+  const logStart = fstatSync(log).size;
   // EKRONA_CPU_PROFILE_DIR: each service writes a V8 CPU profile (.cpuprofile) there when it stops (docs/NETWORK.md section 8).
   const profile = process.env.EKRONA_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.EKRONA_CPU_PROFILE_DIR)}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', MAIN, 'serve', resolve(dir)], {
@@ -171,7 +173,7 @@ export async function spawnService(dir: string, options: { timeoutMs?: number; e
   child.unref();
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exited) throw new NetworkError(`The service in ${dir} ${exited} at start:\n${tail(logPath)}`);
+    if (exited) throw new NetworkError(`The service in ${dir} ${exited} at start:\n${tail(logPath, logStart)}`);
     try {
       const info = JSON.parse(readFileSync(join(dir, 'service.json'), 'utf8')) as { url: string; pid: number };
       if (info.pid === child.pid) return info;
@@ -181,7 +183,7 @@ export async function spawnService(dir: string, options: { timeoutMs?: number; e
     await new Promise((r) => setTimeout(r, 50));
   }
   if (child.pid) process.kill(child.pid, 'SIGKILL');
-  throw new NetworkError(`The service in ${dir} did not start within ${timeoutMs} ms:\n${tail(logPath)}`);
+  throw new NetworkError(`The service in ${dir} did not start within ${timeoutMs} ms:\n${tail(logPath, logStart)}`);
 }
 
 /** True when `pid` is a live process running `main.ts serve <dir>` (never another process that reused the pid). */

@@ -67,14 +67,35 @@ export function writeServiceSettings(dir: string, settings: ServiceSettings): vo
 export function readServiceSettings(dir: string): ServiceSettings {
   const path = join(dir, 'config.json');
   if (!existsSync(path)) throw new ServiceConfigError(`There is no service in ${dir}: ${path} is missing.`);
-  let settings: ServiceSettings;
+  let settings: unknown;
   try {
-    settings = JSON.parse(readFileSync(path, 'utf8')) as ServiceSettings;
+    settings = JSON.parse(readFileSync(path, 'utf8'));
   } catch (cause) {
     throw new ServiceConfigError(`${path} is not valid JSON: ${(cause as Error).message}`);
   }
-  if (settings.service !== 'central-bank' && settings.service !== 'intermediary') throw new ServiceConfigError(`${path} names no known service.`);
-  return settings;
+  const problem = settingsProblem(settings);
+  if (problem !== undefined) throw new ServiceConfigError(`${path} is damaged: ${problem}.`);
+  return settings as ServiceSettings;
+}
+
+/** The first field of a config.json that is missing or of the wrong kind, in one phrase; undefined when all are right. */
+function settingsProblem(json: unknown): string | undefined {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return 'it is not a JSON object';
+  const v = json as Record<string, unknown>;
+  const got = (field: string) => `got ${JSON.stringify(v[field]) ?? 'nothing'}`;
+  const whole = (field: string, min: number, max: number) => (Number.isSafeInteger(v[field]) && (v[field] as number) >= min && (v[field] as number) <= max ? undefined : `${field} must be a whole number from ${min} to ${max}, ${got(field)}`);
+  const text = (field: string) => (typeof v[field] === 'string' && (v[field] as string).length > 0 ? undefined : `${field} must be a text, ${got(field)}`);
+  if (v.service !== 'central-bank' && v.service !== 'intermediary') return `service must be central-bank or intermediary, ${got('service')}`;
+  const common = text('host') ?? whole('port', 0, 65_535) ?? (v.liquidity === 'pending' || v.liquidity === 'pool' ? undefined : `liquidity must be pending or pool, ${got('liquidity')}`);
+  if (common !== undefined) return common;
+  if (v.service === 'central-bank') return whole('poolLimit', 0, Number.MAX_SAFE_INTEGER);
+  return (
+    whole('id', 1, 0xffff_ffff) ??
+    text('name') ??
+    (typeof v.centralBankUrl === 'string' && /^https?:\/\/\S+$/.test(v.centralBankUrl) ? undefined : `centralBankUrl must be an http:// URL, ${got('centralBankUrl')}`) ??
+    (typeof v.rootPublicKey === 'string' && /^04[0-9A-Fa-f]{128}$/.test(v.rootPublicKey) ? undefined : `rootPublicKey must be a P-256 public key in hex (04, X, Y), ${got('rootPublicKey')}`) ??
+    whole('lostCardGraceMs', 0, Number.MAX_SAFE_INTEGER)
+  );
 }
 
 export interface RunningService {
