@@ -373,6 +373,44 @@ describe('ekrona network, user and card', () => {
     expect(nowhere.stderr).toMatch(/there is no network in .*: start one with 'ekrona network up/);
   }, 60_000);
 
+  it('network status names a service that does not answer and how to restart the network, whether some or all are down', async () => {
+    const other = join(dir, 'third-network');
+    const run = (line: string) => ekrona(`${line} --dir ${other}`);
+    const pids = () => JSON.parse(readFileSync(join(other, 'network.json'), 'utf8')) as { centralBank: { pid: number }; intermediaries: Array<{ pid: number }> };
+    const isAlive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    /** SIGKILL, as a crash would, and wait until the process is gone. */
+    const killed = async (pid: number) => {
+      process.kill(pid, 'SIGKILL');
+      while (isAlive(pid)) await new Promise((r) => setTimeout(r, 20));
+    };
+    expect((await run('network up')).code).toBe(0);
+    onTestFinished(async () => {
+      await run('network down');
+    });
+    await killed(pids().intermediaries[1].pid);
+    const some = await run('network status');
+    expect(some.code).toBe(1);
+    expect(some.stdout).toMatch(/^intermediary 2 +http:\S+ +down$/m);
+    expect(some.stderr).toMatch(/^ekrona: 1 service does not answer: 'ekrona network down', then 'ekrona network up', restarts the network \(its data is kept\)$/m);
+    expect((await run('network up')).stderr).toMatch(/already running/);
+    expect((await run('network down')).stdout).toMatch(/^stopped 2 services; 1 was not running$/m);
+    expect((await run('network up')).code).toBe(0);
+    const all = pids();
+    for (const pid of [all.centralBank.pid, ...all.intermediaries.map((i) => i.pid)]) await killed(pid);
+    const none = await run('network status');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^ekrona: 3 services do not answer: 'ekrona network up' starts them again$/m);
+    expect((await run('network up')).code).toBe(0);
+    expect((await run('network status')).code).toBe(0);
+  }, 90_000);
+
   it('refuses a card name that is not a file name, and the same card on both sides (exit 2)', async () => {
     expect((await ekrona('card status --card ../alice')).code).toBe(2);
     const same = await ekrona('card pay --from alice-card --to alice-card --amount SEK:1 --pin 1234');

@@ -114,7 +114,12 @@ export const networkStatus: Command = {
     };
     await probe('central bank', network.centralBank.url);
     for (const im of network.intermediaries) await probe(`intermediary ${im.id}`, im.url);
-    if (down > 0) throw new CliError(`${down} service${down === 1 ? ' does' : 's do'} not answer: 'ekrona network up' starts them again`);
+    if (down > 0) {
+      // network up refuses to start over services that still run: with some up, they must be stopped first.
+      const total = 1 + network.intermediaries.length;
+      const remedy = down === total ? "'ekrona network up' starts them again" : "'ekrona network down', then 'ekrona network up', restarts the network (its data is kept)";
+      throw new CliError(`${down} service${down === 1 ? ' does' : 's do'} not answer: ${remedy}`);
+    }
   },
 };
 
