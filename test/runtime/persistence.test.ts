@@ -12,6 +12,29 @@ const env = useCardEnv();
 const dir = mkdtempSync(join(tmpdir(), 'ekrona-state-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A new card kept in a state file of its own, with the test applet installed and selected. */
+async function cardWithApplet(label: string) {
+  const name = uniqueCardName(label);
+  const stateFile = join(dir, `${name}.card`);
+  const card = await env.rawCard(name, stateFile);
+  await card.install(TEST_APPLET_CLASS, TEST_APPLET_AID);
+  await card.powerOn();
+  const applet = new TestAppletClient(card);
+  expect((await applet.select()).sw).toBe(0x9000);
+  return { name, stateFile, card, applet };
+}
+
+/** The card of `stateFile` in a new runner (as after a restart of the host), loaded, powered and its applet selected. */
+async function reloadedApplet(name: string, stateFile: string): Promise<TestAppletClient> {
+  const runner = await env.backend.restartRunner();
+  const again = await runner.card(name, { stateFile });
+  expect(again.loaded).toBe(true);
+  await again.powerOn();
+  const reloaded = new TestAppletClient(again);
+  expect((await reloaded.select()).sw).toBe(0x9000);
+  return reloaded;
+}
+
 describeWith(['hasStateFiles'], 'state files', () => {
   itWith([], 'keeps store, counter, balances, keys and PIN tries across a runner restart', async () => {
     const name = uniqueCardName('persist');
@@ -29,12 +52,7 @@ describeWith(['hasStateFiles'], 'state files', () => {
     const before = await applet.read();
     expect(existsSync(stateFile)).toBe(true);
 
-    const runner = await env.backend.restartRunner();
-    const again = await runner.card(name, { stateFile });
-    expect(again.loaded).toBe(true);
-    await again.powerOn();
-    const reloaded = new TestAppletClient(again);
-    expect((await reloaded.select()).sw).toBe(0x9000);
+    const reloaded = await reloadedApplet(name, stateFile);
     expect(await reloaded.read()).toEqual(before);
     expect((await reloaded.getPublicKey()).data).toEqual(publicKey);
     expect(await reloaded.pinStatus()).toEqual({ triesRemaining: 2, validated: false });
@@ -42,23 +60,13 @@ describeWith(['hasStateFiles'], 'state files', () => {
   });
 
   itWith(['canTear'], 'holds the committed state, not a transaction torn before its commit', async () => {
-    const name = uniqueCardName('persist-tear');
-    const stateFile = join(dir, `${name}.card`);
-    const card = await env.rawCard(name, stateFile);
-    await card.install(TEST_APPLET_CLASS, TEST_APPLET_AID);
-    await card.powerOn();
-    const applet = new TestAppletClient(card);
-    await applet.select();
+    const { name, stateFile, card, applet } = await cardWithApplet('persist-tear');
     expect((await applet.transfer(30)).sw).toBe(0x9000);
     const committed = await applet.read();
     await card.armTear(1);
     await expect(applet.transfer(30)).rejects.toBeInstanceOf(CardPowerLost);
 
-    const runner = await env.backend.restartRunner();
-    const again = await runner.card(name, { stateFile });
-    await again.powerOn();
-    const reloaded = new TestAppletClient(again);
-    await reloaded.select();
+    const reloaded = await reloadedApplet(name, stateFile);
     expect(await reloaded.read()).toEqual(committed);
   });
 
@@ -69,13 +77,7 @@ describeWith(['hasStateFiles'], 'state files', () => {
 
   /** A card with the test applet and some of its memory written, saved to its state file; the file's bytes. */
   async function savedCard(label: string): Promise<{ name: string; stateFile: string; bytes: Buffer; store: TestState }> {
-    const name = uniqueCardName(label);
-    const stateFile = join(dir, `${name}.card`);
-    const card = await env.rawCard(name, stateFile);
-    await card.install(TEST_APPLET_CLASS, TEST_APPLET_AID);
-    await card.powerOn();
-    const applet = new TestAppletClient(card);
-    await applet.select();
+    const { name, stateFile, applet } = await cardWithApplet(label);
     expect((await applet.write(WRITE_MODE.TRANSACTION, 0, fromHex('C0FFEE'))).sw).toBe(0x9000);
     const store = await applet.read();
     return { name, stateFile, bytes: readFileSync(stateFile), store };
@@ -104,12 +106,7 @@ describeWith(['hasStateFiles'], 'state files', () => {
     const formatOne = Buffer.from(bytes.subarray(0, bytes.length - 32));
     formatOne.writeUInt16BE(1, MAGIC_LENGTH);
     writeFileSync(stateFile, formatOne);
-    const runner = await env.backend.restartRunner();
-    const again = await runner.card(name, { stateFile });
-    expect(again.loaded).toBe(true);
-    await again.powerOn();
-    const reloaded = new TestAppletClient(again);
-    expect((await reloaded.select()).sw).toBe(0x9000);
+    const reloaded = await reloadedApplet(name, stateFile);
     expect(await reloaded.read()).toEqual(store);
   });
 
