@@ -304,6 +304,23 @@ describe('ekrona network, user and card', () => {
     expect(await (await adminOf(2)).refundLostCards()).toEqual([]);
   });
 
+  it('card commands run at once on the same card take turns: every payment is on the card, none is lost', async () => {
+    await ok('user deposit --user alice --amount SEK:5');
+    await ok('card personalise --card rush --user alice --pin 7777');
+    await ok('card personalise --card rush-a --user bob --pin 7777');
+    await ok('card personalise --card rush-b --user bob --pin 7777');
+    await ok('card topup --card rush --amount SEK:5');
+    // One payer, two recipients, four commands at once: without turns, two commands would both spend the same
+    // balance and the last to save the payer card would erase the other's payment, which its recipient still holds.
+    const paid = await Promise.all(['rush-a', 'rush-b', 'rush-a', 'rush-b'].map((to) => ekrona(`card pay --from rush --to ${to} --amount SEK:1 --pin 7777`)));
+    for (const result of paid) expect(result.code, result.stderr).toBe(0);
+    const rush = (await cardJson('rush')).card;
+    expect(rush.balance).toBe(1_00);
+    expect(rush.payments).toBe(4);
+    expect((await cardJson('rush-a')).card.balance).toBe(2_00);
+    expect((await cardJson('rush-b')).card.balance).toBe(2_00);
+  }, 60_000);
+
   it('names an unknown card, and a folder without a network, in one line (exit 1)', async () => {
     const unknown = await ekrona('card status --card nobody');
     expect(unknown.code).toBe(1);

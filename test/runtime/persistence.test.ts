@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { fromHex } from '../../host/src/codec/hex.ts';
 import { CardPowerLost } from '../../host/src/transport/card-transport.ts';
+import { SimulatorRunner } from '../../host/src/transport/simulator.ts';
 import { describeWith, itWith, uniqueCardName, useCardEnv } from '../support/backend.ts';
 import { TEST_APPLET_AID, TEST_APPLET_CLASS, TEST_PIN, TestAppletClient, type TestState, WRITE_MODE } from '../support/test-applet.ts';
 
@@ -108,6 +109,33 @@ describeWith(['hasStateFiles'], 'state files', () => {
     writeFileSync(stateFile, formatOne);
     const reloaded = await reloadedApplet(name, stateFile);
     expect(await reloaded.read()).toEqual(store);
+  });
+
+  itWith([], 'lets one runner at a time hold a state file: another waits, is refused after its wait, and gets the card once the first is gone', async () => {
+    const { name, stateFile, store } = await savedCard('persist-locked');
+    expect(existsSync(join(dir, `.${name}.card.lock`))).toBe(true);
+    // A runner of its own (another process, as a second CLI command on the same card would start), waiting 300 ms.
+    process.env.EKRONA_STATE_LOCK_WAIT_MS = '300';
+    let other: SimulatorRunner;
+    try {
+      other = await SimulatorRunner.start();
+    } finally {
+      delete process.env.EKRONA_STATE_LOCK_WAIT_MS;
+    }
+    try {
+      await expect(other.card(name, { stateFile })).rejects.toThrow(
+        /state file .* is in use by another runner \(pid \d+\): another command on this card has not finished within 300 ms; try again when it has/,
+      );
+      await env.backend.restartRunner(); // the first runner ends, and its lock with it
+      const card = await other.card(name, { stateFile });
+      expect(card.loaded).toBe(true);
+      await card.powerOn();
+      const applet = new TestAppletClient(card);
+      expect((await applet.select()).sw).toBe(0x9000);
+      expect(await applet.read()).toEqual(store);
+    } finally {
+      await other.close();
+    }
   });
 
   itWith([], 'starts a new card when the state file does not exist yet', async () => {

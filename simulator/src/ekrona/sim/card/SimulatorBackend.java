@@ -53,6 +53,9 @@ public final class SimulatorBackend implements CardBackend {
 
     @Override
     public CardSession createCard(String name, Path stateFile) throws RunnerException {
+        if (stateFile != null) {
+            StateFileLock.acquire(stateFile);
+        }
         Card card = new Card(name, stateFile, config);
         boolean loaded = stateFile != null && Files.exists(stateFile);
         CardRuntime.run(card, () -> {
