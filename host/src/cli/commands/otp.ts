@@ -202,17 +202,21 @@ export const otpVerify: Command = {
     const i = readInputs(ctx);
     if (i.algorithm === 'NONE') throw new CliError(`${i.device.source} uses algorithm NONE: there are no codes to verify`);
     const result = verifyCode(i.device.key, i.algorithm, code, i.time, i.amount);
+    // What --json prints either way: the code, the device's inputs and the device's own step.
+    const checked = {
+      code,
+      algorithm: i.algorithm,
+      device_id: i.device.deviceId ?? null,
+      amount: i.amount === undefined ? null : formatAmount(i.amount),
+      device_time: i.time,
+      device_step: result.deviceStep,
+    };
     if (result.accepted) {
       const clock = clockSentence(result.stepOffset);
       if (ctx.flag('json')) {
         ctx.out.json({
           accepted: true,
-          code,
-          algorithm: i.algorithm,
-          device_id: i.device.deviceId ?? null,
-          amount: i.amount === undefined ? null : formatAmount(i.amount),
-          device_time: i.time,
-          device_step: result.deviceStep,
+          ...checked,
           matched_step: result.step,
           step_offset: result.stepOffset,
           device_clock_offset_seconds: -result.stepOffset * TOTP_PERIOD_SECONDS,
@@ -229,16 +233,7 @@ export const otpVerify: Command = {
       `refused: ${code} is none of this device's codes from ${from} to ${to} (${describeInputs(i)}): ` +
       `a wrong code${i.amount === undefined ? '' : ' or amount'}, or a clock more than ${TOTP_WINDOW_STEPS} steps off`;
     if (ctx.flag('json')) {
-      ctx.out.json({
-        accepted: false,
-        code,
-        algorithm: i.algorithm,
-        device_id: i.device.deviceId ?? null,
-        amount: i.amount === undefined ? null : formatAmount(i.amount),
-        device_time: i.time,
-        device_step: result.deviceStep,
-        reason,
-      });
+      ctx.out.json({ accepted: false, ...checked, reason });
     }
     throw new CliError(reason);
   },
