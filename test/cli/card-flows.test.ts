@@ -3,6 +3,7 @@
 // `ekrona audit` checks conservation. Bad input gets one line naming what is wrong, exit 2 (usage) or 1 (refused),
 // and changes nothing: the same flow then succeeds.
 
+import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +68,26 @@ describe('ekrona network, user and card', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/the user 'alice' already exists/);
     expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('two user create of one name at once: one creates the user, the other is refused before it creates anyone', async () => {
+    const both = await Promise.all([ekrona('user create --name twin --intermediary 1'), ekrona('user create --name twin --intermediary 1')]);
+    expect(both.map((r) => r.code).sort()).toEqual([0, 1]);
+    expect(both.find((r) => r.code === 1)!.stderr).toMatch(/the user 'twin' already exists/);
+    expect(await onlineOf('twin')).toBe(0);
+    const db = new Database(join(dir, 'intermediary-1', 'db.sqlite'), { readonly: true });
+    try {
+      expect(db.prepare("SELECT COUNT(*) AS n FROM users WHERE name = 'twin'").get()).toEqual({ n: 1 });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('an empty user file (a user create that did not finish) is refused in one line that says what to do', async () => {
+    writeFileSync(join(dir, 'users', 'unfinished.json'), '', { mode: 0o600 });
+    const refused = await ekrona('user show --user unfinished');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^ekrona: the user file of 'unfinished' .* is empty: the command that writes it did not finish .*; delete it and run that command again\n$/);
   });
 
   it('user deposit refuses a malformed amount, too many decimals and another currency (exit 2), moving nothing', async () => {
@@ -412,6 +433,9 @@ describe('ekrona network, user and card', () => {
       await run('network down');
     });
     await killed(pids().intermediaries[1].pid);
+    const unanswered = await run('user create --name ghost --intermediary 2');
+    expect(unanswered.code).toBe(1);
+    expect(existsSync(join(other, 'users', 'ghost.json')), 'a failed user create gives its name back').toBe(false);
     const some = await run('network status');
     expect(some.code).toBe(1);
     expect(some.stdout).toMatch(/^intermediary 2 +http:\S+ +down$/m);

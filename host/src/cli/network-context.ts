@@ -79,6 +79,9 @@ function readJson(path: string, what: string, secret: boolean): Record<string, u
     if (error instanceof KeyFileError) throw new CliError(`${what}: ${error.message}`, { cause: error });
     throw new CliError(`cannot read ${what} ${path}: ${(error as Error).message}`, { cause: error });
   }
+  if (text.trim() === '') {
+    throw new CliError(`${what} ${path} is empty: the command that writes it did not finish (for a user file, 'ekrona user create'); delete it and run that command again`);
+  }
   try {
     const json = JSON.parse(text) as unknown;
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not a JSON object');

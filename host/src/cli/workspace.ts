@@ -8,7 +8,7 @@
 // A simulated card is loaded from its state file by a runner started for the command and saved after every APDU;
 // a card named with a reader (`--reader`) is the physical card in that PC/SC reader.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WALLET_AID, WALLET_APPLET_CLASS } from '../codec/commands.ts';
 import { selectWallet } from '../flows/card.ts';
@@ -65,12 +65,28 @@ export interface UserFile {
   intermediary: number;
 }
 
-export function saveUser(dir: string, name: string, user: UserFile): string {
+/**
+ * Claims a user name before the intermediary creates the user: its file, made empty and owner-only, exclusively, so
+ * that of two `user create` of one name at once the second is refused before it creates anyone (else both would
+ * create a user and one token would be lost). `release` gives the name back when the creation fails; `save` writes
+ * the created user over the claim.
+ */
+export function claimUserName(dir: string, name: string): { release(): void; save(user: UserFile): string } {
   const path = userFilePath(dir, name);
-  if (existsSync(path)) throw new CliError(`the user '${name}' already exists in ${dir} (${path})`);
   mkdirSync(join(dir, 'users'), { recursive: true, mode: 0o700 });
-  writeSecretFile(path, `${JSON.stringify(user, null, 2)}\n`);
-  return path;
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`the user '${name}' already exists in ${dir} (${path})`, { cause: error });
+    throw new CliError(`cannot save the user '${name}' in ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  return {
+    release: () => rmSync(path, { force: true }),
+    save: (user) => {
+      writeSecretFile(path, `${JSON.stringify(user, null, 2)}\n`);
+      return path;
+    },
+  };
 }
 
 /** A saved user: its file as `ekrona user create` wrote it. */

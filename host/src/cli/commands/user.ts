@@ -3,13 +3,12 @@
 // for a user reads with --user <name>.
 
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import type { UserView } from '../../server/api.ts';
 import type { Command, Group } from '../command.ts';
-import { CliError, UsageError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import { formatOre, parseSekAmount } from '../money.ts';
-import { serviceFailure, userFilePath } from '../network-context.ts';
-import { adminClient, DIR_OPTION, loadUser, parseName, saveUser, userClient, workspaceDir } from '../workspace.ts';
+import { serviceFailure } from '../network-context.ts';
+import { adminClient, claimUserName, DIR_OPTION, loadUser, parseName, userClient, workspaceDir } from '../workspace.ts';
 
 export const userGroup: Group = { path: ['user'], summary: 'users of an intermediary and their online wallets' };
 
@@ -44,15 +43,16 @@ export const userCreate: Command = {
     const intermediary = ctx.parsed('intermediary', parseIntermediaryId)!;
     const dir = workspaceDir(ctx);
     const admin = await adminClient(dir, intermediary);
-    // Checked before the intermediary creates anything, so that a refused name leaves no user behind.
-    if (existsSync(userFilePath(dir, name))) throw new CliError(`the user '${name}' already exists in ${dir}`);
+    // Claimed before the intermediary creates anything, so that a refused name leaves no user behind.
+    const claim = claimUserName(dir, name);
     let created;
     try {
       created = await admin.createUser(name);
     } catch (error) {
+      claim.release();
       throw serviceFailure(error, `intermediary ${intermediary} did not create the user`);
     }
-    const path = saveUser(dir, name, { userId: created.userId, token: created.token, intermediaryUrl: admin.url, intermediary });
+    const path = claim.save({ userId: created.userId, token: created.token, intermediaryUrl: admin.url, intermediary });
     ctx.out.line(`created user ${name} (${created.userId}) at intermediary ${intermediary}; token saved in ${path}`);
   },
 };
