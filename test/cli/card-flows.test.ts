@@ -83,6 +83,16 @@ describe('ekrona network, user and card', () => {
     }
   });
 
+  it('two card personalise of one name at once: one makes the card, the other is refused and leaves it whole', async () => {
+    const both = await Promise.all([ekrona('card personalise --card pair --user bob --pin 2468'), ekrona('card personalise --card pair --user bob --pin 2468')]);
+    expect(both.map((r) => r.code).sort()).toEqual([0, 1]);
+    expect(both.find((r) => r.code === 1)!.stderr).toMatch(/^ekrona: the card 'pair' already exists in /);
+    expect(existsSync(join(dir, 'cards', 'pair.state'))).toBe(true);
+    const status = await ekrona('card status --card pair');
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^pair: USER card [0-9A-F]{16}, ACTIVE, owner bob/);
+  }, 60_000);
+
   it('an empty user file (a user create that did not finish) is refused in one line that says what to do', async () => {
     writeFileSync(join(dir, 'users', 'unfinished.json'), '', { mode: 0o600 });
     const refused = await ekrona('user show --user unfinished');

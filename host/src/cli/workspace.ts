@@ -74,12 +74,7 @@ export interface UserFile {
 export function claimUserName(dir: string, name: string): { release(): void; save(user: UserFile): string } {
   const path = userFilePath(dir, name);
   mkdirSync(join(dir, 'users'), { recursive: true, mode: 0o700 });
-  try {
-    closeSync(openSync(path, 'wx', 0o600));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`the user '${name}' already exists in ${dir} (${path})`, { cause: error });
-    throw new CliError(`cannot save the user '${name}' in ${path}: ${(error as Error).message}`, { cause: error });
-  }
+  claimFile(path, `the user '${name}' already exists in ${dir} (${path})`);
   return {
     release: () => rmSync(path, { force: true }),
     save: (user) => {
@@ -87,6 +82,16 @@ export function claimUserName(dir: string, name: string): { release(): void; sav
       return path;
     },
   };
+}
+
+/** Creates `path` empty and owner-only, exclusively (a name claimed by a command that is about to create it); `exists` is the refusal when it is there already. */
+function claimFile(path: string, exists: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(exists, { cause: error });
+    throw new CliError(`cannot create ${path}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** A saved user: its file as `ekrona user create` wrote it. */
@@ -126,8 +131,23 @@ const cardsDir = (dir: string) => join(dir, 'cards');
 const cardFilePath = (dir: string, name: string) => join(cardsDir(dir), `${name}.json`);
 const stateFilePath = (dir: string, name: string) => join(cardsDir(dir), `${name}.state`);
 
-export function cardExists(dir: string, name: string): boolean {
-  return existsSync(cardFilePath(dir, name));
+/**
+ * Claims a card name before a card is made under it: its card file, made empty, exclusively, so that of two
+ * `card personalise` of one name at once the second is refused before it touches the card (else its failure would
+ * throw away the state file of the card the first one made). `release` gives the name back and throws the unfinished
+ * simulated card away; `save` writes the card file over the claim.
+ */
+export function claimCardName(dir: string, name: string): { release(): void; save(card: CardFile): void } {
+  const path = cardFilePath(dir, name);
+  mkdirSync(cardsDir(dir), { recursive: true, mode: 0o700 });
+  claimFile(path, `the card '${name}' already exists in ${dir}`);
+  return {
+    release: () => {
+      rmSync(stateFilePath(dir, name), { force: true });
+      rmSync(path, { force: true });
+    },
+    save: (card) => saveCard(dir, card),
+  };
 }
 
 export function loadCard(dir: string, name: string): CardFile {
@@ -136,9 +156,11 @@ export function loadCard(dir: string, name: string): CardFile {
     const known = existsSync(cardsDir(dir)) ? readdirSync(cardsDir(dir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)) : [];
     throw new CliError(`there is no card '${name}' in ${dir}${known.length ? ` (cards: ${known.join(', ')})` : ''}: personalise one with 'ekrona card personalise'`);
   }
+  const text = readFileSync(path, 'utf8');
+  if (text.trim() === '') throw new CliError(`the card file ${path} is empty: a 'card personalise' of it has not finished, or did not finish; if none is running, delete it and personalise the card again`);
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     throw new CliError(`the card file ${path} is damaged: ${(error as Error).message}`, { cause: error });
   }

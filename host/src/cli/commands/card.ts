@@ -3,8 +3,6 @@
 // (`--reader` at personalisation; the card file remembers it). Every flow can be repeated after a failure: the card
 // and the intermediary change state only together (signed for the card's challenge and counter), never twice.
 
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Policy } from '../../codec/policy.ts';
 import { POLICY_FLAG, ROLE, STATE } from '../../codec/protocol-constants.ts';
 import { readStatus } from '../../flows/card.ts';
@@ -14,7 +12,7 @@ import { CliError, UsageError } from '../errors.ts';
 import { formatOre, parseSekAmount } from '../money.ts';
 import { countOf } from '../output.ts';
 import { serviceFailure } from '../network-context.ts';
-import { cardExists, DIR_OPTION, loadCard, openCard, parseName, readNetwork, saveCard, userClient, withCard, workspaceDir } from '../workspace.ts';
+import { claimCardName, DIR_OPTION, loadCard, openCard, parseName, readNetwork, userClient, withCard, workspaceDir } from '../workspace.ts';
 
 export const cardGroup: Group = { path: ['card'], summary: 'personalise, top up, pay, decline, sync and de-fund wallet cards; their PIN, policy and lifecycle' };
 
@@ -115,15 +113,15 @@ export const cardPersonalise: Command = {
     const reader = ctx.string('reader');
     const dir = workspaceDir(ctx);
     const userName = ctx.parsed('user', parseName)!;
-    if (cardExists(dir, name)) throw new CliError(`the card '${name}' already exists in ${dir}`);
     const { user, client } = await userClient(dir, userName);
     const { cardIssuer } = await import('../../server/client.ts');
     const { personalise } = await import('../../flows/personalise.ts');
+    const claim = claimCardName(dir, name);
     let transport;
     try {
       transport = await openCard(dir, name, reader !== undefined ? { reader } : { blank: true });
     } catch (error) {
-      if (reader === undefined) rmSync(join(dir, 'cards', `${name}.state`), { force: true });
+      claim.release();
       throw error;
     }
     try {
@@ -132,13 +130,13 @@ export const cardPersonalise: Command = {
       });
       const { certificate } = await personalise(transport, issuer, { role, pin });
       const cardId = Buffer.from(certificate.value.cardId).toString('hex').toUpperCase();
-      saveCard(dir, { name, user: userName, role, cardId, intermediary: certificate.value.intermediaryId, ...(reader !== undefined ? { reader } : {}) });
+      claim.save({ name, user: userName, role, cardId, intermediary: certificate.value.intermediaryId, ...(reader !== undefined ? { reader } : {}) });
       ctx.out.line(`personalised ${role} card ${name}: card id ${cardId}, intermediary ${certificate.value.intermediaryId}, owner ${userName}`);
     } catch (error) {
       await transport.close();
       transport = undefined;
       // A simulated card that did not finish personalisation is thrown away: the next attempt starts from a new card.
-      if (reader === undefined) rmSync(join(dir, 'cards', `${name}.state`), { force: true });
+      claim.release();
       throw serviceFailure(error, `the personalisation of ${name} failed (nothing was kept; run the command again)`);
     } finally {
       await transport?.close();
