@@ -1,7 +1,8 @@
 // Durable settlement through the real services: the central bank and two intermediaries run as child processes
 // (networkUp), each with its SQLite database (WAL, synchronous=FULL: every answer comes after its commit is on
 // disk). The load is POST /cards/{id}/sync over HTTP: each a card's sync of five payments to cards of the same
-// intermediary (the card synced once before, after its top-up), pre-signed with node:crypto (no simulator). Every
+// intermediary (the card synced once before, after its top-up), pre-signed with node:crypto (no simulator) and sent
+// through a lean keep-alive client (bench/http-load.ts) that leaves the cores to the services. Every
 // sync verifies six signatures (report and payments), settles its five transactions in the central bank's
 // register, credits the five recipients and answers a signed result. A transaction counts when the sync that
 // carried it has answered. Each scenario is one continuous load: its first syncs (200, or four times the syncs in
@@ -40,7 +41,6 @@
 
 import Database from 'better-sqlite3';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Agent, request } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,7 @@ import { initCentralBankDir, networkDown, networkUp, type NetworkFile, spawnServ
 import { signServiceRequest } from '../host/src/server/http/service-auth.ts';
 import { signBytes, type SigningKey, signStructure, verifySignature } from '../host/src/server/signatures.ts';
 import { createApp } from '../host/src/server/http/app.ts';
+import { LeanConnection, postRequest } from './http-load.ts';
 
 const SYNCS = Number(process.env.BENCH_SETTLEMENT_SYNCS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_SETTLEMENT_CONCURRENCY ?? 48);
@@ -193,21 +194,6 @@ function signedSync(key: SigningKey, cardId: Uint8Array, intermediaryId: number,
   return { path: `/cards/${toHex(cardId)}/sync`, body: JSON.stringify({ report: toHex(report.body) + toHex(report.signature), records: bytes.map((b) => toHex(b)) }) };
 }
 
-function post(agent: Agent, url: URL, path: string, body: string, token: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: url.hostname, port: url.port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** What a steady-state load measured, from the end of its warm-up to its last answer. */
 export interface Measured {
   /** Latency (ms) of each request sent after the warm-up. */
@@ -226,18 +212,21 @@ export interface Measured {
 export async function load(file: NetworkFile, bodies: Prepared[], concurrency: number, warmUp: number, onWarm: () => void): Promise<Measured> {
   const im = file.intermediaries[0];
   const url = new URL(im.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const port = Number(url.port);
+  // Built before the clock starts: the load generator's CPU during the load is only the sending and the reading.
+  const requests = bodies.map(({ path, body }) => postRequest(url.hostname, port, path, body, { authorization: `Bearer ${im.adminToken}` }));
+  const connections = await Promise.all(Array.from({ length: concurrency }, () => LeanConnection.open(url.hostname, port)));
   const latencies: number[] = [];
   let next = 0;
   let answers = 0;
   let warmAt: number | undefined;
   let lastAt = 0;
-  const worker = async () => {
-    while (next < bodies.length) {
-      const { path, body } = bodies[next++];
+  const worker = async (connection: LeanConnection) => {
+    while (next < requests.length) {
+      const request = requests[next++];
       const started = performance.now();
       const measured = warmAt !== undefined;
-      const answer = await post(agent, url, path, body, im.adminToken);
+      const answer = await connection.send(request);
       lastAt = performance.now();
       if (measured) latencies.push(lastAt - started);
       if (answer.status !== 200 || !answer.text.includes('"outcome":"synchronised"')) throw new Error(`a sync was not synchronised: ${answer.status} ${answer.text.slice(0, 300)}`);
@@ -248,8 +237,11 @@ export async function load(file: NetworkFile, bodies: Prepared[], concurrency: n
       }
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  agent.destroy();
+  try {
+    await Promise.all(connections.map(worker));
+  } finally {
+    for (const connection of connections) connection.close();
+  }
   if (warmAt === undefined) throw new Error(`the load has ${bodies.length} requests, not more than its warm-up of ${warmUp}`);
   return { latencies, answered: answers - warmUp, seconds: (lastAt - warmAt) / 1000 };
 }
@@ -364,10 +356,10 @@ async function registerScenario(): Promise<number> {
     const imKey = generateSigningKey();
     await bank.registerIntermediary({ id: 1, name: 'bench', url: 'http://127.0.0.1:9', publicKey: toHex(imKey.publicKey) });
     const payer = generateSigningKey();
-    const requests = 4000;
+    const REQUESTS = 4000;
     const prepared: Array<{ body: string; headers: Record<string, string> }> = [];
     let seq = 0;
-    for (let i = 0; i < requests; i++) {
+    for (let i = 0; i < REQUESTS; i++) {
       const items = [];
       for (let k = 0; k < TX_PER_SYNC; k++) {
         const tx: Transaction = {
@@ -388,35 +380,28 @@ async function registerScenario(): Promise<number> {
       prepared.push({ body, headers: signServiceRequest(imKey, 'im:1', 'POST', '/register/settle', body, randomUUID()) });
     }
     const url = new URL(service.url);
-    const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-    const send = (p: { body: string; headers: Record<string, string> }) =>
-      new Promise<void>((resolve, reject) => {
-        const req = request(
-          { host: url.hostname, port: url.port, path: '/register/settle', method: 'POST', agent, headers: { ...p.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(p.body) } },
-          (res) => {
-            let text = '';
-            res.on('data', (c: Buffer) => (text += c.toString('utf8')));
-            res.on('end', () => (res.statusCode === 200 && text.includes('"settled"') ? resolve() : reject(new Error(`register answered ${res.statusCode}: ${text.slice(0, 200)}`))));
-          },
-        );
-        req.on('error', reject);
-        req.end(p.body);
-      });
+    const port = Number(url.port);
+    const requests = prepared.map((p) => postRequest(url.hostname, port, '/register/settle', p.body, p.headers));
+    const connections = await Promise.all(Array.from({ length: CONCURRENCY }, () => LeanConnection.open(url.hostname, port)));
+    const send = async (connection: LeanConnection, request: Buffer) => {
+      const answer = await connection.send(request);
+      if (answer.status !== 200 || !answer.text.includes('"settled"')) throw new Error(`register answered ${answer.status}: ${answer.text.slice(0, 200)}`);
+    };
     let next = 0;
     const run = async (until: number) => {
-      const worker = async () => {
-        while (next < until) await send(prepared[next++]);
+      const worker = async (connection: LeanConnection) => {
+        while (next < until) await send(connection, requests[next++]);
       };
-      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      await Promise.all(connections.map(worker));
     };
     await run(500); // warm-up
     const started = performance.now();
-    await run(requests);
+    await run(REQUESTS);
     const seconds = (performance.now() - started) / 1000;
-    agent.destroy();
+    for (const connection of connections) connection.close();
     const audit = await bank.audit();
-    if (!audit.balanced || audit.register.settled !== requests * TX_PER_SYNC) throw new Error(`the register holds ${audit.register.settled} transactions, not ${requests * TX_PER_SYNC}`);
-    return Math.round(((requests - 500) * TX_PER_SYNC) / seconds);
+    if (!audit.balanced || audit.register.settled !== REQUESTS * TX_PER_SYNC) throw new Error(`the register holds ${audit.register.settled} transactions, not ${REQUESTS * TX_PER_SYNC}`);
+    return Math.round(((REQUESTS - 500) * TX_PER_SYNC) / seconds);
   } finally {
     if (pid) {
       process.kill(pid, 'SIGTERM');
@@ -439,21 +424,25 @@ async function floorMsPerSync(): Promise<number> {
   app.post('/cards/:id/sync', async (request) => ({ outcome: 'synchronised', records: (request.body as { records: string[] }).records.length }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
-  const url = new URL(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`);
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const cpuMsPer = async (count: number, each: () => Promise<unknown> | unknown, inFlight = 1) => {
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const syncRequest = postRequest('127.0.0.1', port, sample.path, sample.body, { authorization: 'Bearer floor-token-0123456789' });
+  const connections = await Promise.all(Array.from({ length: CONCURRENCY }, () => LeanConnection.open('127.0.0.1', port)));
+  const cpuMsPer = async (count: number, each: (lane: number) => Promise<unknown> | unknown, inFlight = 1) => {
     const before = process.cpuUsage();
     let next = 0;
     await Promise.all(
-      Array.from({ length: inFlight }, async () => {
-        while (next++ < count) await each();
+      Array.from({ length: inFlight }, async (_, lane) => {
+        while (next++ < count) await each(lane);
       }),
     );
     const used = process.cpuUsage(before);
     return (used.user + used.system) / 1000 / count;
   };
   try {
-    const request = () => post(agent, url, sample.path, sample.body, 'floor-token-0123456789');
+    const request = async (lane: number) => {
+      const answer = await connections[lane].send(syncRequest);
+      if (answer.status !== 200) throw new Error(`the floor's server answered ${answer.status}: ${answer.text.slice(0, 200)}`);
+    };
     await cpuMsPer(2000, request, CONCURRENCY); // warm-up
     const http = await cpuMsPer(10_000, request, CONCURRENCY);
     const body = randomBytes(100);
@@ -462,7 +451,7 @@ async function floorMsPerSync(): Promise<number> {
     const sign = await cpuMsPer(5000, () => signBytes(body, key));
     return round(http + 6 * verify + sign, 2);
   } finally {
-    agent.destroy();
+    for (const connection of connections) connection.close();
     await app.close();
   }
 }
