@@ -290,6 +290,7 @@ describe('ekrona network, user and card', () => {
       /alice-card: policy version 1: 1 payment of at most SEK 3 000.00, balance at most SEK 3 000.00, .* received money may not be spent offline\nthe card takes it at its next sync/,
     );
     expect(await ok('card sync --card alice-card --pin 1234')).toMatch(/alice-card took its new policy, version 1: 1 payment/);
+    expect(await ok('card status --card alice-card')).toMatch(/policy v1: at most 1 offline payment of up to /);
     expect((await cardJson('alice-card')).card.policy).toMatchObject({ version: 1, maxPayments: 1, flags: 0 });
     await ok('card pay --from alice-card --to bob-card --amount SEK:1 --pin 1234');
     const second = await ekrona('card pay --from alice-card --to bob-card --amount SEK:1 --pin 1234');

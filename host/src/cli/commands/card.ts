@@ -162,7 +162,7 @@ export const cardStatus: Command = {
     ctx.out.line(`${name}: ${status.role === ROLE.MERCHANT ? 'MERCHANT' : 'USER'} card ${file.cardId}, ${stateName(status.state)}, owner ${file.user}`);
     ctx.out.line(`  balance ${formatOre(status.balance)} (spendable offline ${formatOre(status.spendable)})`);
     ctx.out.line(`  since the last sync: ${countOf(status.payments, 'payment')} made, ${status.receivedCount} received (${formatOre(status.receivedAmount)}); log ${status.logCount}/${status.logCapacity}; open requests ${status.openRequests}`);
-    ctx.out.line(`  policy v${status.policy.version}: at most ${status.policy.maxPayments} offline payments of up to ${formatOre(status.policy.maxPaymentAmount)}, balance at most ${formatOre(status.policy.maxBalance)}; PIN tries left ${status.pinTries}`);
+    ctx.out.line(`  policy v${status.policy.version}: at most ${countOf(status.policy.maxPayments, 'offline payment')} of up to ${formatOre(status.policy.maxPaymentAmount)}, balance at most ${formatOre(status.policy.maxBalance)}; PIN tries left ${status.pinTries}`);
     if (view) {
       const parts = [`shadow wallet ${formatOre(view.shadow)}`];
       if (view.pendingIn) parts.push(`pending in ${formatOre(view.pendingIn)}`);
