@@ -356,10 +356,10 @@ async function registerScenario(): Promise<number> {
     const imKey = generateSigningKey();
     await bank.registerIntermediary({ id: 1, name: 'bench', url: 'http://127.0.0.1:9', publicKey: toHex(imKey.publicKey) });
     const payer = generateSigningKey();
-    const REQUESTS = 4000;
+    const requestCount = 4000;
     const prepared: Array<{ body: string; headers: Record<string, string> }> = [];
     let seq = 0;
-    for (let i = 0; i < REQUESTS; i++) {
+    for (let i = 0; i < requestCount; i++) {
       const items = [];
       for (let k = 0; k < TX_PER_SYNC; k++) {
         const tx: Transaction = {
@@ -394,14 +394,18 @@ async function registerScenario(): Promise<number> {
       };
       await Promise.all(connections.map(worker));
     };
-    await run(500); // warm-up
-    const started = performance.now();
-    await run(REQUESTS);
-    const seconds = (performance.now() - started) / 1000;
-    for (const connection of connections) connection.close();
+    let seconds: number;
+    try {
+      await run(500); // warm-up
+      const started = performance.now();
+      await run(requestCount);
+      seconds = (performance.now() - started) / 1000;
+    } finally {
+      for (const connection of connections) connection.close();
+    }
     const audit = await bank.audit();
-    if (!audit.balanced || audit.register.settled !== REQUESTS * TX_PER_SYNC) throw new Error(`the register holds ${audit.register.settled} transactions, not ${REQUESTS * TX_PER_SYNC}`);
-    return Math.round(((REQUESTS - 500) * TX_PER_SYNC) / seconds);
+    if (!audit.balanced || audit.register.settled !== requestCount * TX_PER_SYNC) throw new Error(`the register holds ${audit.register.settled} transactions, not ${requestCount * TX_PER_SYNC}`);
+    return Math.round(((requestCount - 500) * TX_PER_SYNC) / seconds);
   } finally {
     if (pid) {
       process.kill(pid, 'SIGTERM');
