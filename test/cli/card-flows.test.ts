@@ -4,6 +4,8 @@
 // and changes nothing: the same flow then succeeds.
 
 import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,7 +75,7 @@ describe('ekrona network, user and card', () => {
   it('two user create of one name at once: one creates the user, the other is refused before it creates anyone', async () => {
     const both = await Promise.all([ekrona('user create --name twin --intermediary 1'), ekrona('user create --name twin --intermediary 1')]);
     expect(both.map((r) => r.code).sort()).toEqual([0, 1]);
-    expect(both.find((r) => r.code === 1)!.stderr).toMatch(/the user 'twin' already exists/);
+    expect(both.find((r) => r.code === 1)!.stderr).toMatch(/the user 'twin' already exists|'ekrona user create --name twin' is running already/);
     expect(await onlineOf('twin')).toBe(0);
     const db = new Database(join(dir, 'intermediary-1', 'db.sqlite'), { readonly: true });
     try {
@@ -93,11 +95,79 @@ describe('ekrona network, user and card', () => {
     expect(status.stdout).toMatch(/^pair: USER card [0-9A-F]{16}, ACTIVE, owner bob/);
   }, 60_000);
 
-  it('an empty user file (a user create that did not finish) is refused in one line that says what to do', async () => {
+  it('an empty user file (left by an older user create that did not finish) is refused in one line that says what to do', async () => {
     writeFileSync(join(dir, 'users', 'unfinished.json'), '', { mode: 0o600 });
     const refused = await ekrona('user show --user unfinished');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^ekrona: the user file of 'unfinished' .* is empty: the command that writes it did not finish .*; delete it and run that command again\n$/);
+    const create = await ekrona('user create --name unfinished --intermediary 1');
+    expect(create.code).toBe(1);
+    expect(create.stderr).toMatch(/^ekrona: the user file .*unfinished\.json is empty: an older 'ekrona user create' did not finish; delete it and run the command again\n$/);
+  });
+
+  describe('a user create killed after the intermediary made the user', () => {
+    const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid!;
+    const pendingFile = (name: string, pending: { creationKey: string; intermediary: number; pid: number }) => {
+      const path = join(dir, 'users', `${name}.json`);
+      writeFileSync(path, `${JSON.stringify({ pending })}\n`, { mode: 0o600 });
+      return path;
+    };
+    const usersNamed = (name: string) => {
+      const db = new Database(join(dir, 'intermediary-1', 'db.sqlite'), { readonly: true });
+      try {
+        return db.prepare('SELECT id FROM users WHERE name = ?').all(name) as Array<{ id: string }>;
+      } finally {
+        db.close();
+      }
+    };
+
+    it('is finished by running it again: the same user, no second one, with a token that works', async () => {
+      // What the killed command left: its claim with the key, and the user made at the intermediary.
+      const made = await (await adminOf(1)).createUser('resumed', 'resume-key-0001');
+      pendingFile('resumed', { creationKey: 'resume-key-0001', intermediary: 1, pid: deadPid() });
+      expect((await ekrona('user show --user resumed')).stderr).toMatch(/^ekrona: the creation of user 'resumed' was interrupted before its token was saved: finish it with 'ekrona user create --name resumed --intermediary 1'\n$/);
+
+      const out = await ok('user create --name resumed --intermediary 1');
+      expect(out).toMatch(new RegExp(`^finished creating user resumed \\(${made.userId}\\) at intermediary 1`));
+      expect(usersNamed('resumed')).toEqual([{ id: made.userId }]);
+      expect(await onlineOf('resumed')).toBe(0);
+      expect((await ekrona('user create --name resumed --intermediary 1')).stderr).toMatch(/the user 'resumed' already exists/);
+    });
+
+    it('is finished even when the intermediary never got the request', async () => {
+      pendingFile('never-sent', { creationKey: 'resume-key-0002', intermediary: 1, pid: deadPid() });
+      expect(await ok('user create --name never-sent --intermediary 1')).toMatch(/^finished creating user never-sent /);
+      expect(usersNamed('never-sent')).toHaveLength(1);
+      expect(await onlineOf('never-sent')).toBe(0);
+    });
+
+    it('keeps its claim when the intermediary took the request but never answered, so that the repeat finishes it', async () => {
+      // Intermediary 1 behind a server that reads the request and drops the connection: the user may exist there.
+      const dropped = createServer((socket) => socket.once('data', () => socket.destroy()));
+      await new Promise<void>((r) => dropped.listen(0, '127.0.0.1', r));
+      onTestFinished(() => new Promise<void>((r) => dropped.close(() => r())));
+      const elsewhere = mkdtempSync(join(tmpdir(), 'ekrona-cli-dropped-'));
+      onTestFinished(() => rmSync(elsewhere, { recursive: true, force: true }));
+      const network = JSON.parse(readFileSync(join(dir, 'network.json'), 'utf8')) as { intermediaries: Array<{ url: string }> };
+      network.intermediaries[0].url = `http://127.0.0.1:${(dropped.address() as AddressInfo).port}`;
+      writeFileSync(join(elsewhere, 'network.json'), JSON.stringify(network), { mode: 0o600 });
+
+      const lost = await ekrona(`user create --name dropped --intermediary 1 --dir ${elsewhere}`);
+      expect(lost.code).toBe(1);
+      expect(lost.stderr).toMatch(/^ekrona: intermediary 1 did not answer the creation of dropped \(.*\): run the same command again to finish it\n$/);
+      const claim = JSON.parse(readFileSync(join(elsewhere, 'users', 'dropped.json'), 'utf8')) as { pending: { creationKey: string; intermediary: number } };
+      expect(claim.pending).toMatchObject({ creationKey: expect.stringMatching(/^[A-Za-z0-9_-]{8,64}$/), intermediary: 1 });
+    });
+
+    it('is not taken over while the command that claimed the name still runs, nor at another intermediary', async () => {
+      const running = pendingFile('in-flight', { creationKey: 'resume-key-0003', intermediary: 1, pid: process.ppid });
+      const before = readFileSync(running, 'utf8');
+      expect((await ekrona('user create --name in-flight --intermediary 1')).stderr).toMatch(new RegExp(`^ekrona: 'ekrona user create --name in-flight' is running already \\(pid ${process.ppid}\\); wait for it to end\n$`));
+      pendingFile('elsewhere', { creationKey: 'resume-key-0004', intermediary: 2, pid: deadPid() });
+      expect((await ekrona('user create --name elsewhere --intermediary 1')).stderr).toMatch(/^ekrona: the creation of 'elsewhere' at intermediary 2 was interrupted: finish it with 'ekrona user create --name elsewhere --intermediary 2'\n$/);
+      expect(readFileSync(running, 'utf8')).toBe(before);
+      expect(usersNamed('in-flight')).toHaveLength(0);
+    });
   });
 
   it('user deposit refuses a malformed amount, too many decimals and another currency (exit 2), moving nothing', async () => {

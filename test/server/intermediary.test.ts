@@ -34,6 +34,30 @@ async function refusal(promise: Promise<unknown>): Promise<{ status: number; cod
   throw new Error('the request was not refused');
 }
 
+describe('users', () => {
+  it('a creation repeated with its idempotency key answers the same user with a fresh token, and the old token stops working', async () => {
+    const admin = net.admins[0];
+    const first = await admin.createUser('repeated', 'create-key-1');
+    const again = await admin.createUser('repeated', 'create-key-1');
+    expect(again.userId).toBe(first.userId);
+    expect(again.token).not.toBe(first.token);
+    expect(await refusal(admin.as(first.token).me())).toEqual({ status: 401, code: 'unauthorized' });
+    expect((await admin.as(again.token).me()).online).toBe(0);
+    expect((await admin.createUser('repeated', 'create-key-2')).userId).not.toBe(first.userId);
+  });
+
+  it('refuses an idempotency key of one creation for another name, and a malformed key, creating and moving nothing', async () => {
+    const admin = net.admins[0];
+    await admin.createUser('keyed', 'create-key-3');
+    expect(await refusal(admin.createUser('other', 'create-key-3'))).toEqual({ status: 409, code: 'idempotency-key-reused' });
+    expect(await refusal(admin.createUser('other', 'bad key!'))).toEqual({ status: 400, code: 'invalid-idempotency-key' });
+    const keyed = await admin.createUser('depositor');
+    expect(await refusal(admin.deposit(keyed.userId, 10_00, 'short'))).toEqual({ status: 400, code: 'invalid-idempotency-key' });
+    expect((await admin.as(keyed.token).me()).online).toBe(0);
+    await net.expectBalanced();
+  });
+});
+
 describe('orders', () => {
   it('signs a top-up again for each fresh challenge while the card has not applied it, and credits it once', async () => {
     const alice = await net.card(0, { deposit: 100_00 });

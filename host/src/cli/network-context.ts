@@ -125,6 +125,10 @@ export function readUserFile(dir: string, name: string): { url: string; token: s
   const path = userFilePath(dir, name);
   if (!existsSync(path)) throw new CliError(`there is no user '${name}' in ${dir}: ${path} does not exist (made by 'ekrona user create')`);
   const file = readJson(path, `the user file of '${name}'`, true);
+  const pending = file.pending as { intermediary?: unknown } | undefined;
+  if (pending !== undefined && typeof file.token !== 'string') {
+    throw new CliError(`the creation of user '${name}' was interrupted before its token was saved: finish it with 'ekrona user create --name ${name} --intermediary ${String(pending.intermediary)}'`);
+  }
   if (typeof file.token !== 'string' || file.token.length === 0) throw new CliError(`the user file ${path} has no token`);
   let url: string | undefined;
   for (const field of ['intermediaryUrl', 'url', 'intermediary']) {
@@ -192,6 +196,12 @@ export function serviceFailure(error: unknown, what: string): unknown {
 /** True for a service's refusal (client.ts ServiceRequestError), with `code` if given. */
 export function isServiceRefusal(error: unknown, code?: string): error is ServiceRequestError {
   return error instanceof Error && error.name === 'ServiceRequestError' && (code === undefined || (error as ServiceRequestError).code === code);
+}
+
+/** True when the request never reached the service: its connection was refused, so the service did nothing. */
+export function neverReached(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) if ((e as NodeJS.ErrnoException).code === 'ECONNREFUSED') return true;
+  return false;
 }
 
 /** True when the service did not answer (client.ts ServiceUnreachable). */

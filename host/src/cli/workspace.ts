@@ -8,7 +8,8 @@
 // A simulated card is loaded from its state file by a runner started for the command and saved after every APDU;
 // a card named with a reader (`--reader`) is the physical card in that PC/SC reader.
 
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WALLET_AID, WALLET_APPLET_CLASS } from '../codec/commands.ts';
 import { selectWallet } from '../flows/card.ts';
@@ -65,23 +66,104 @@ export interface UserFile {
   intermediary: number;
 }
 
+/** What a user file holds while its user is being created: the key that makes the creation repeatable. */
+interface PendingUserFile {
+  pending: { creationKey: string; intermediary: number; pid: number };
+}
+
+/** User files this process claimed and has not saved or released (its creations under way, for commands run in-process). */
+const claimsOfThisProcess = new Set<string>();
+
+export interface UserClaim {
+  /** The idempotency key of the creation: the same after an interruption, so that finishing it creates no second user. */
+  creationKey: string;
+  /** True when this finishes a creation that was interrupted (its user may exist at the intermediary already). */
+  resumed: boolean;
+  release(): void;
+  save(user: UserFile): string;
+}
+
 /**
- * Claims a user name before the intermediary creates the user: its file, made empty and owner-only, exclusively, so
- * that of two `user create` of one name at once the second is refused before it creates anyone (else both would
- * create a user and one token would be lost). `release` gives the name back when the creation fails; `save` writes
- * the created user over the claim.
+ * Claims a user name before the intermediary creates the user: its file, owner-only, made exclusively and holding
+ * the creation's idempotency key before any request goes out. Of two `user create` of one name at once the second
+ * is refused before it creates anyone; a creation killed before it saved the token is finished by repeating the
+ * command (same key: the intermediary answers the same user with a fresh token, so no user is left without one).
+ * `release` gives the name back when the intermediary refused; `save` writes the created user over the claim.
  */
-export function claimUserName(dir: string, name: string): { release(): void; save(user: UserFile): string } {
+export function claimUserName(dir: string, name: string, intermediary: number): UserClaim {
   const path = userFilePath(dir, name);
   mkdirSync(join(dir, 'users'), { recursive: true, mode: 0o700 });
-  claimFile(path, `the user '${name}' already exists in ${dir} (${path})`);
-  return {
-    release: () => rmSync(path, { force: true }),
-    save: (user) => {
-      writeSecretFile(path, `${JSON.stringify(user, null, 2)}\n`);
-      return path;
-    },
+  const handle = (creationKey: string, resumed: boolean): UserClaim => {
+    claimsOfThisProcess.add(path);
+    return {
+      creationKey,
+      resumed,
+      release: () => {
+        rmSync(path, { force: true });
+        claimsOfThisProcess.delete(path);
+      },
+      save: (user) => {
+        writeSecretFile(path, `${JSON.stringify(user, null, 2)}\n`);
+        claimsOfThisProcess.delete(path);
+        return path;
+      },
+    };
   };
+  const claim = (creationKey: string): string => `${JSON.stringify({ pending: { creationKey, intermediary, pid: process.pid } } satisfies PendingUserFile)}\n`;
+  // Written whole to a file of this process, then linked into place: link() fails if the name exists, so the claim
+  // is exclusive and never seen empty by another `user create`.
+  const creationKey = randomUUID();
+  const temporary = `${path}.${process.pid}.claim`;
+  writeSecretFile(temporary, claim(creationKey));
+  try {
+    linkSync(temporary, path);
+    return handle(creationKey, false);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`cannot create ${path}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+  const pending = unfinishedCreation(path, name);
+  if (pending === 'complete') throw new CliError(`the user '${name}' already exists in ${dir} (${path})`);
+  if (pending.pid === process.pid ? claimsOfThisProcess.has(path) : processIsAlive(pending.pid)) {
+    throw new CliError(`'ekrona user create --name ${name}' is running already (pid ${pending.pid}); wait for it to end`);
+  }
+  if (pending.intermediary !== intermediary) {
+    throw new CliError(`the creation of '${name}' at intermediary ${pending.intermediary} was interrupted: finish it with 'ekrona user create --name ${name} --intermediary ${pending.intermediary}'`);
+  }
+  writeSecretFile(path, claim(pending.creationKey));
+  return handle(pending.creationKey, true);
+}
+
+/** A user file's state: 'complete' (a saved user) or its unfinished creation. */
+function unfinishedCreation(path: string, name: string): PendingUserFile['pending'] | 'complete' {
+  let text: string;
+  try {
+    text = readSecretFile(path);
+  } catch (error) {
+    throw new CliError(`cannot read the user file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  // Only an older ekrona left a claim empty, while its request was out: whether it created the user is unknown.
+  if (text.trim() === '') throw new CliError(`the user file ${path} is empty: an older 'ekrona user create' did not finish; delete it and run the command again`);
+  let file: unknown;
+  try {
+    file = JSON.parse(text);
+  } catch {
+    throw new CliError(`${path} is not a user file (not JSON): remove it to create the user '${name}' again`);
+  }
+  const pending = (file as Partial<PendingUserFile>).pending;
+  if (pending && typeof pending.creationKey === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(pending.creationKey) && Number.isInteger(pending.intermediary) && Number.isInteger(pending.pid)) return pending;
+  if (typeof (file as { token?: unknown }).token === 'string') return 'complete';
+  throw new CliError(`${path} is neither a saved user nor an unfinished creation: remove it to create the user '${name}' again`);
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Creates `path` empty and owner-only, exclusively (a name claimed by a command that is about to create it); `exists` is the refusal when it is there already. */

@@ -207,8 +207,9 @@ export class IntermediaryClient {
   installCertificate(certificate: string): Promise<IntermediaryInfo> {
     return this.api.call('PUT', '/admin/certificate', { body: { certificate } });
   }
-  createUser(name: string): Promise<NewUser> {
-    return this.api.call('POST', '/admin/users', { body: { name } });
+  /** With `idempotencyKey`, repeating the call makes no second user: it answers the same one with a fresh token. */
+  createUser(name: string, idempotencyKey?: string): Promise<NewUser> {
+    return this.api.call('POST', '/admin/users', { body: { name }, idempotencyKey });
   }
   deposit(userId: string, amount: number, idempotencyKey: string = randomUUID()): Promise<UserView> {
     return this.api.call('POST', `/admin/users/${userId}/deposit`, { body: { amount }, idempotencyKey });

@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import type { UserView } from '../../server/api.ts';
 import type { Command, Group } from '../command.ts';
-import { UsageError } from '../errors.ts';
+import { CliError, UsageError } from '../errors.ts';
 import { formatOre, parseSekAmount } from '../money.ts';
-import { serviceFailure } from '../network-context.ts';
+import { isServiceRefusal, neverReached, serviceFailure } from '../network-context.ts';
 import { adminClient, claimUserName, DIR_OPTION, loadUser, parseName, userClient, workspaceDir } from '../workspace.ts';
 
 export const userGroup: Group = { path: ['user'], summary: 'users of an intermediary and their online wallets' };
@@ -43,17 +43,23 @@ export const userCreate: Command = {
     const intermediary = ctx.parsed('intermediary', parseIntermediaryId)!;
     const dir = workspaceDir(ctx);
     const admin = await adminClient(dir, intermediary);
-    // Claimed before the intermediary creates anything, so that a refused name leaves no user behind.
-    const claim = claimUserName(dir, name);
+    // Claimed before the intermediary creates anything, so that a refused name leaves no user behind; the claim
+    // holds the creation's key, so that a creation interrupted after the intermediary made the user is finished by
+    // running the command again.
+    const claim = claimUserName(dir, name, intermediary);
     let created;
     try {
-      created = await admin.createUser(name);
+      created = await admin.createUser(name, claim.creationKey);
     } catch (error) {
-      claim.release();
-      throw serviceFailure(error, `intermediary ${intermediary} did not create the user`);
+      if ((isServiceRefusal(error) && error.status < 500) || neverReached(error)) {
+        claim.release();
+        throw serviceFailure(error, `intermediary ${intermediary} did not create the user`);
+      }
+      // Unanswered: the user may exist there. The claim stays, with its key, for the repeat to finish.
+      throw new CliError(`intermediary ${intermediary} did not answer the creation of ${name} (${(error as Error).message}): run the same command again to finish it`, { cause: error });
     }
     const path = claim.save({ userId: created.userId, token: created.token, intermediaryUrl: admin.url, intermediary });
-    ctx.out.line(`created user ${name} (${created.userId}) at intermediary ${intermediary}; token saved in ${path}`);
+    ctx.out.line(`${claim.resumed ? 'finished creating' : 'created'} user ${name} (${created.userId}) at intermediary ${intermediary}; token saved in ${path}`);
   },
 };
 

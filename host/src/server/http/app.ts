@@ -5,7 +5,7 @@
 
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DatabaseError, type TransactionRunner } from '../db/sqlite.ts';
-import { conflict, type ErrorBody, ServiceError, unauthorized } from '../errors.ts';
+import { badRequest, conflict, type ErrorBody, ServiceError, unauthorized } from '../errors.ts';
 import type { IdempotencyRepository } from '../ledger.ts';
 import { sameToken } from '../keys.ts';
 import { sha256Hex } from './service-auth.ts';
@@ -99,6 +99,17 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 /** Refuses a request that does not carry the admin token. */
+/**
+ * A request's optional idempotency-key header (8 to 64 of A-Za-z0-9_-); a malformed one is refused rather than
+ * ignored, since ignoring it would make a retry do the work twice.
+ */
+export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+  const key = request.headers['idempotency-key'];
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || !/^[A-Za-z0-9_-]{8,64}$/.test(key)) throw badRequest('invalid-idempotency-key', 'The idempotency-key header must be 8 to 64 of A-Z a-z 0-9 _ -.');
+  return key;
+}
+
 export function requireAdmin(request: FastifyRequest, adminToken: string): void {
   const token = bearerToken(request);
   if (token === undefined || !sameToken(token, adminToken)) throw unauthorized('This endpoint needs the admin bearer token.');

@@ -78,7 +78,7 @@ export function requestJson(req: JsonRequest): Promise<JsonResponse> {
       },
     );
     outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer within ${req.timeoutMs ?? 10_000} ms`)));
-    outgoing.on('error', (error) => reject(new HttpFailure(`${req.method} ${url.pathname} on ${url.host} failed: ${error.message}`)));
+    outgoing.on('error', (error) => reject(new HttpFailure(`${req.method} ${url.pathname} on ${url.host} failed: ${error.message}`, { cause: error })));
     if (req.body !== undefined) outgoing.write(req.body);
     outgoing.end();
   });

@@ -10,7 +10,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { forbidden, unauthorized } from '../errors.ts';
-import { bearerToken } from '../http/app.ts';
+import { bearerToken, idempotencyKeyOf } from '../http/app.ts';
 import { amount, object, uuid } from '../http/schemas.ts';
 import { sameToken } from '../keys.ts';
 import type { OnlinePaymentRequest, OtpDeviceAddDetails, OtpDevicePatchDetails } from '../merchant-api.ts';
@@ -43,11 +43,6 @@ const patchBody = object(
 );
 const deviceQuery = object({ faketime: { type: 'string', pattern: '^[0-9]{1,15}$' }, price: { type: 'string', minLength: 1, maxLength: 40 } }, ['faketime', 'price']);
 const paymentBody = object({ merchant: uuid, amount, otp_device_id: otpDeviceId }, ['otp_device_id']);
-
-function idempotencyKeyOf(request: FastifyRequest): string | undefined {
-  const key = request.headers['idempotency-key'];
-  return typeof key === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(key) ? key : undefined;
-}
 
 export function merchantRoutes(app: FastifyInstance, merchants: MerchantService, service: IntermediaryService, adminToken: string): void {
   // Credentials are checked before the body is validated, as on every endpoint.

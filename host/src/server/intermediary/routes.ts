@@ -7,7 +7,7 @@ import type { CentralBankMovement, SignedTransactionJson } from '../api.ts';
 import { LEN, LIMIT } from '../../codec/protocol-constants.ts';
 import type { Policy } from '../../codec/policy.ts';
 import { forbidden, unauthorized } from '../errors.ts';
-import { bearerToken, requireAdmin } from '../http/app.ts';
+import { bearerToken, idempotencyKeyOf, requireAdmin } from '../http/app.ts';
 import { amount, cardIdParams, challengeAnswer, hex, items, name, object, policy, signedTransaction, uuid } from '../http/schemas.ts';
 import { intermediaryIdOfSender, readServiceHeaders, verifyServiceRequest } from '../http/service-auth.ts';
 import { sameToken } from '../keys.ts';
@@ -44,11 +44,6 @@ const movement = {
     { if: { properties: { kind: { enum: ['reversal-credit', 'reversal-debit', 'advance-cancelled'] } } }, then: { required: ['txId'] } },
   ],
 } as const;
-
-function idempotencyKeyOf(request: FastifyRequest): string | undefined {
-  const key = request.headers['idempotency-key'];
-  return typeof key === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(key) ? key : undefined;
-}
 
 export function intermediaryRoutes(app: FastifyInstance, service: IntermediaryService, adminToken: string): void {
   const admin = async (request: FastifyRequest) => requireAdmin(request, adminToken);
@@ -93,7 +88,7 @@ export function intermediaryRoutes(app: FastifyInstance, service: IntermediarySe
   app.put('/admin/certificate', { preValidation: admin, schema: { body: object({ certificate: hex(LEN.INTERMEDIARY_CERT) }) } }, async (request) =>
     service.installCertificate((request.body as { certificate: string }).certificate),
   );
-  app.post('/admin/users', { preValidation: admin, schema: { body: object({ name }) } }, async (request) => service.createUser((request.body as { name: string }).name));
+  app.post('/admin/users', { preValidation: admin, schema: { body: object({ name }) } }, async (request) => service.createUser((request.body as { name: string }).name, idempotencyKeyOf(request)));
   app.post('/admin/users/:userId/deposit', { preValidation: admin, schema: { params: userParams, body: object({ amount }) } }, async (request) =>
     service.deposit((request.params as { userId: string }).userId, (request.body as { amount: number }).amount, idempotencyKeyOf(request)),
   );

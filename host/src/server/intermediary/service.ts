@@ -130,6 +130,9 @@ interface SignatureToCheck {
 
 type PendingRecordCheck = SignatureToCheck | RecordCheck;
 
+/** The idempotency scope of POST /admin/users: its saved answer holds the user, never the token. */
+const CREATE_USER_SCOPE = 'admin:create-user';
+
 export class IntermediaryService {
   readonly outbox: OutboxDelivery<IntermediaryRepositories>;
   private readonly books: Books;
@@ -273,12 +276,30 @@ export class IntermediaryService {
 
   // ------------------------------------------------------------------------------------------------ users
 
-  async createUser(name: string): Promise<NewUser> {
+  /**
+   * A new user and its token. With `requestKey` the creation can be repeated after an answer that was lost (the
+   * caller killed before it saved the token): the same key answers the same user with a fresh token, and the token
+   * answered before stops working, since only its hash is kept and no answer holds a token twice.
+   */
+  async createUser(name: string, requestKey?: string): Promise<NewUser> {
     const token = newToken();
-    const userId = randomUUID();
-    await this.runner.transaction(async (r) => {
-      await r.users.create({ id: userId, name, tokenHash: tokenHash(token), createdAt: this.now() });
-      await r.ledger.open(online(userId));
+    const userId = await this.runner.transaction(async (r) => {
+      if (requestKey !== undefined) {
+        const prior = await r.idempotency.find(CREATE_USER_SCOPE, requestKey);
+        if (prior) {
+          const created = JSON.parse(prior.response) as { userId: string; name: string };
+          if (created.name !== name) throw conflict('idempotency-key-reused', `This idempotency key created the user '${created.name}', not '${name}'.`);
+          await r.users.replaceToken(created.userId, tokenHash(token));
+          return created.userId;
+        }
+      }
+      const id = randomUUID();
+      await r.users.create({ id, name, tokenHash: tokenHash(token), createdAt: this.now() });
+      await r.ledger.open(online(id));
+      if (requestKey !== undefined) {
+        await r.idempotency.save({ scope: CREATE_USER_SCOPE, key: requestKey, requestHash: '', status: 200, response: JSON.stringify({ userId: id, name }) /* a repeat must name the same user */, at: this.now() });
+      }
+      return id;
     });
     return { userId, name, token };
   }

@@ -131,6 +131,8 @@ export interface UsersRepository {
   create(user: UserRow): Promise<void>;
   get(id: string): Promise<UserRow | undefined>;
   byTokenHash(hash: string): Promise<UserRow | undefined>;
+  /** The user's token replaced: the old one stops working. */
+  replaceToken(id: string, tokenHash: string): Promise<void>;
 }
 
 export interface CardsRepository {
@@ -315,6 +317,9 @@ class SqlUsers implements UsersRepository {
   }
   async byTokenHash(hash: string) {
     return fromRow<UserRow>(this.db.get('SELECT * FROM users WHERE token_hash = ?', hash));
+  }
+  async replaceToken(id: string, tokenHash: string) {
+    this.db.write('UPDATE users SET token_hash = ? WHERE id = ?', tokenHash, id);
   }
 }
 
