@@ -129,6 +129,8 @@ export class SqliteDatabase {
       connection.pragma('synchronous = FULL');
       connection.pragma('foreign_keys = ON');
       connection.pragma('busy_timeout = 5000');
+      // 64 MiB of page cache instead of SQLite's 2 MiB: a sync's reads find their pages without a read() of the file.
+      connection.pragma('cache_size = -65536');
       db.migrate(readMigrations(options.migrations));
       if (path !== ':memory:') db.startCheckpointer(path);
     } catch (error) {
