@@ -84,6 +84,9 @@ describe('paying a merchant online', () => {
     expect([await online(buyer), await online(merchant)]).toEqual([87_50, 12_50]);
     expect(await refusal(buyer.client.payOnline({ merchant: merchant.id, amount: 13_00 }, 'payment-key-1'))).toEqual({ status: 409, code: 'idempotency-key-reused' });
     expect([await online(buyer), await online(merchant)]).toEqual([87_50, 12_50]);
+    // A malformed key is refused, not ignored: ignored, its retry would pay a second time.
+    expect(await refusal(buyer.client.payOnline({ merchant: merchant.id, amount: 1_00 }, 'key with spaces'))).toEqual({ status: 400, code: 'invalid-idempotency-key' });
+    expect([await online(buyer), await online(merchant)]).toEqual([87_50, 12_50]);
     await expectBalanced();
   });
 
