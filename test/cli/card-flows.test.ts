@@ -157,6 +157,10 @@ describe('ekrona network, user and card', () => {
       expect(lost.stderr).toMatch(/^ekrona: intermediary 1 did not answer the creation of dropped \(.*\): run the same command again to finish it\n$/);
       const claim = JSON.parse(readFileSync(join(elsewhere, 'users', 'dropped.json'), 'utf8')) as { pending: { creationKey: string; intermediary: number } };
       expect(claim.pending).toMatchObject({ creationKey: expect.stringMatching(/^[A-Za-z0-9_-]{8,64}$/), intermediary: 1 });
+      // The repeat takes the claim over (the first run is over) and sends the same key again.
+      const repeat = await ekrona(`user create --name dropped --intermediary 1 --dir ${elsewhere}`);
+      expect(repeat.stderr).toMatch(/^ekrona: intermediary 1 did not answer the creation of dropped /);
+      expect(JSON.parse(readFileSync(join(elsewhere, 'users', 'dropped.json'), 'utf8')).pending.creationKey).toBe(claim.pending.creationKey);
     });
 
     it('is not taken over while the command that claimed the name still runs, nor at another intermediary', async () => {

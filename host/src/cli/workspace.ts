@@ -80,6 +80,8 @@ export interface UserClaim {
   /** True when this finishes a creation that was interrupted (its user may exist at the intermediary already). */
   resumed: boolean;
   release(): void;
+  /** Leaves the claim in place for a later run to finish (the intermediary may have made the user). */
+  keep(): void;
   save(user: UserFile): string;
 }
 
@@ -100,6 +102,9 @@ export function claimUserName(dir: string, name: string, intermediary: number): 
       resumed,
       release: () => {
         rmSync(path, { force: true });
+        claimsOfThisProcess.delete(path);
+      },
+      keep: () => {
         claimsOfThisProcess.delete(path);
       },
       save: (user) => {

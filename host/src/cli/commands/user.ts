@@ -56,6 +56,7 @@ export const userCreate: Command = {
         throw serviceFailure(error, `intermediary ${intermediary} did not create the user`);
       }
       // Unanswered: the user may exist there. The claim stays, with its key, for the repeat to finish.
+      claim.keep();
       throw new CliError(`intermediary ${intermediary} did not answer the creation of ${name} (${(error as Error).message}): run the same command again to finish it`, { cause: error });
     }
     const path = claim.save({ userId: created.userId, token: created.token, intermediaryUrl: admin.url, intermediary });
