@@ -398,12 +398,15 @@ export class IntermediaryService {
   }
 
   private async coverageFacts(r: IntermediaryRepositories, card: CardRow) {
-    const unfundedDefunds = (await r.orders.unfinished(card.id)).filter((o) => o.kind === 'DEFUND' && o.state === 'applied').reduce((s, o) => s + o.amount, 0);
+    const unfinished = await r.orders.unfinished(card.id);
+    const total = (orders: OrderRow[]) => orders.reduce((s, o) => s + o.amount, 0);
+    const unfundedDefunds = total(unfinished.filter((o) => o.kind === 'DEFUND' && o.state === 'applied'));
     return {
       shadow: await r.ledger.balance(shadow(card.id)),
       pendingIn: await r.transactions.sumByRecipient(card.id, ['reported']),
       pendingOut: (await r.transactions.sumByPayer(card.id, PENDING_OUT_STATES)) + unfundedDefunds,
-      reservedTopUps: await r.orders.reservedTopUps(card.id),
+      // The open top-ups are among the unfinished orders (what reservedTopUps sums).
+      reservedTopUps: total(unfinished.filter((o) => o.kind === 'TOP_UP' && o.state === 'open')),
       withheld: await r.transactions.withheld(card.id),
       maxBalance: decodePolicy(fromHex(card.policy)).maxBalance,
     };
@@ -682,7 +685,7 @@ export class IntermediaryService {
       const card = await this.ownedCard(r, cardId, userId);
       const prior = await r.syncs.get(cardId, challenge);
       const txIds = records.map(recordTransactionId).filter((id): id is string => id !== undefined);
-      const knownBodies = new Map([...(await r.transactions.getMany(txIds))].map(([id, row]) => [id, row.body]));
+      const knownBodies = await r.transactions.bodies(txIds);
       const localPayers = new Map<string, CardRow>();
       const orderMatches: boolean[] = [];
       for (const record of records) {

@@ -169,6 +169,8 @@ export interface TransactionsRepository {
   get(id: string): Promise<TransactionRow | undefined>;
   /** The rows of these ids that exist, by id (one query). */
   getMany(ids: readonly string[]): Promise<Map<string, TransactionRow>>;
+  /** The bodies (hex) of these ids that exist, by id (one query). */
+  bodies(ids: readonly string[]): Promise<Map<string, string>>;
   insert(row: TransactionRow): Promise<void>;
   /** Inserts the row unless its id exists; true when inserted. */
   insertIfAbsent(row: TransactionRow): Promise<boolean>;
@@ -205,8 +207,8 @@ export interface SyncsRepository {
   insert(row: SyncRow): Promise<void>;
   /** New balances of the sync results signed for reports of the card made at that order number. */
   resultBalances(cardId: string, reportOrderSeq: number): Promise<number[]>;
-  /** The latest result signed for the card's report at that order number with that new balance: the one it applied. */
-  appliedResult(cardId: string, reportOrderSeq: number, newBalance: number): Promise<SyncRow | undefined>;
+  /** The latest result signed for the card's report at that order number with that new balance: the one it applied (its sweep). */
+  appliedResult(cardId: string, reportOrderSeq: number, newBalance: number): Promise<Pick<SyncRow, 'challenge' | 'sweep' | 'sweepBooked'> | undefined>;
   markSweepBooked(cardId: string, challenge: string): Promise<void>;
 }
 
@@ -241,17 +243,8 @@ export interface IntermediaryRepositories {
 
 type Row = Record<string, unknown>;
 
-const camelNames = new Map<string, string>();
-/** snake_case column -> camelCase field, memoised (row mapping is on every hot path). */
-const camel = (s: string) => {
-  let name = camelNames.get(s);
-  if (name === undefined) {
-    name = s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-    camelNames.set(s, name);
-  }
-  return name;
-};
 const snakeNames = new Map<string, string>();
+/** camelCase field -> snake_case column, memoised. */
 const snake = (s: string) => {
   let name = snakeNames.get(s);
   if (name === undefined) {
@@ -261,12 +254,41 @@ const snake = (s: string) => {
   return name;
 };
 
-function fromRow<T>(row: Row | undefined): T | undefined {
-  if (!row) return undefined;
-  const out: Row = {};
-  for (const [k, v] of Object.entries(row)) out[camel(k)] = v;
-  return out as T;
+/**
+ * The mapper of a table's rows (snake_case columns) to T (camelCase fields), for exactly T's fields (the compiler
+ * refuses a list that misses one). It is built once per table as a function that makes each row with one object
+ * literal, so every row of a table has one shape and the hot paths read its fields fast (a loop over
+ * Object.entries gave them to megamorphic stores one by one, and each row a shape of its own making).
+ */
+function rowMapper<T>() {
+  return <const F extends ReadonlyArray<keyof T & string>>(fields: F & (Exclude<keyof T, F[number]> extends never ? unknown : { missing: Exclude<keyof T, F[number]> })) => {
+    const literal = fields.map((f) => `${JSON.stringify(f)}: row[${JSON.stringify(snake(f))}]`).join(', ');
+    const make = new Function('row', `return { ${literal} };`) as (row: Row) => T;
+    return (row: Row | undefined): T | undefined => (row === undefined ? undefined : make(row));
+  };
 }
+
+const USER_FIELDS = ['id', 'name', 'tokenHash', 'createdAt'] as const;
+const userOf = rowMapper<UserRow>()(USER_FIELDS);
+const CARD_FIELDS = [
+  'id', 'serial', 'userId', 'role', 'publicKey', 'certificate', 'status', 'lifecycle', 'targetLifecycle', 'policy', 'targetPolicy', 'lostAt', 'refundedAt',
+  'lastOrderSeq', 'lastTxSeq', 'lastReport', 'lastReportAt', 'createdAt',
+] as const;
+const cardOf = rowMapper<CardRow>()(CARD_FIELDS);
+const coverageOf = rowMapper<CoverageRow>()(['cardId', 'lastReport', 'refundedAt', 'shadow', 'pendingIn', 'pendingOut', 'reservedTopUps', 'unfundedDefunds', 'withheld']);
+const NEW_ORDER_FIELDS = ['cardId', 'kind', 'amount', 'orderSeq', 'state', 'requestKey', 'createdAt', 'closedAt'] as const;
+const orderOf = rowMapper<OrderRow>()(['id', ...NEW_ORDER_FIELDS]);
+const TRANSACTION_FIELDS = [
+  'id', 'body', 'signature', 'payerCard', 'payerSeq', 'payerIm', 'recipientCard', 'recipientIm', 'requestNo', 'amount', 'payerState', 'recipientState',
+  'recipientReported', 'fundedBy', 'createdAt', 'updatedAt',
+] as const;
+const transactionOf = rowMapper<TransactionRow>()(TRANSACTION_FIELDS);
+const declineOf = rowMapper<DeclineRow>()(['recipientCard', 'requestNo', 'source', 'evidence', 'createdAt']);
+const SYNC_FIELDS = ['cardId', 'challenge', 'report', 'reportOrderSeq', 'outcome', 'newBalance', 'answer', 'at', 'sweep', 'sweepBooked'] as const;
+const syncOf = rowMapper<SyncRow>()(SYNC_FIELDS);
+const NEW_ANOMALY_FIELDS = ['cardId', 'kind', 'detail', 'evidence', 'at'] as const;
+const anomalyOf = rowMapper<AnomalyRow>()(['id', ...NEW_ANOMALY_FIELDS]);
+const foreignCardOf = rowMapper<ForeignCardRow>()(['cardId', 'intermediaryId', 'publicKey', 'certificate', 'fetchedAt']);
 
 /** Most values bound in one IN list (a statement per list length is prepared and kept). */
 const MAX_LIST = 64;
@@ -281,42 +303,66 @@ function placeholders(n: number): string {
   return (placeholderLists[n] ??= Array.from({ length: n }, () => '?').join(', '));
 }
 
+// A card's few rows are put in order here rather than by SQL's ORDER BY, which sorts them through a temporary B-tree.
+const byPayerSeq = (a: TransactionRow, b: TransactionRow) => a.payerSeq - b.payerSeq;
+const byId = (a: OrderRow, b: OrderRow) => a.id - b.id;
+
 const updateSql = new Map<string, string>();
 /** `UPDATE table SET a = ?, b = ? WHERE key = ?` for the fields of `patch` (names are ours, never input); the text is built once per field set. */
 function updateStatement(db: SqliteDatabase, table: string, key: string, id: unknown, patch: Row): void {
-  const fields = Object.keys(patch).filter((k) => patch[k] !== undefined);
-  if (fields.length === 0) return;
-  const cacheKey = `${table}|${fields.join(',')}`;
-  let sql = updateSql.get(cacheKey);
-  if (sql === undefined) {
-    sql = `UPDATE ${table} SET ${fields.map((f) => `${snake(f)} = ?`).join(', ')} WHERE ${key} = ?`;
-    updateSql.set(cacheKey, sql);
+  let fieldSet = table;
+  const values: unknown[] = [];
+  for (const field in patch) {
+    const value = patch[field];
+    if (value === undefined) continue;
+    fieldSet += `,${field}`;
+    values.push(value);
   }
-  db.run(sql, ...fields.map((f) => patch[f]), id);
+  if (values.length === 0) return;
+  let sql = updateSql.get(fieldSet);
+  if (sql === undefined) {
+    const fields = fieldSet.split(',').slice(1);
+    sql = `UPDATE ${table} SET ${fields.map((f) => `${snake(f)} = ?`).join(', ')} WHERE ${key} = ?`;
+    updateSql.set(fieldSet, sql);
+  }
+  values.push(id);
+  db.run(sql, ...values);
 }
 
-const insertSql = new Map<string, string>();
-function insertStatement(db: SqliteDatabase, table: string, row: Row, conflict = ''): { changes: number; rowid: number } {
-  const fields = Object.keys(row).filter((k) => k !== 'id' || row.id !== undefined);
-  const cacheKey = `${table}|${fields.join(',')}|${conflict}`;
-  let sql = insertSql.get(cacheKey);
-  if (sql === undefined) {
-    sql = `INSERT INTO ${table} (${fields.map(snake).join(', ')}) VALUES (${placeholders(fields.length)})${conflict}`;
-    insertSql.set(cacheKey, sql);
-  }
-  return db.write(sql, ...fields.map((f) => row[f]));
+/**
+ * The INSERT of a table's rows, for exactly T's fields (the compiler refuses a list that misses one), built once
+ * like `rowMapper`: the statement's text is fixed and the values are read from one object shape.
+ */
+function rowInserter<T>() {
+  return <const F extends ReadonlyArray<keyof T & string>>(
+    table: string,
+    fields: F & (Exclude<keyof T, F[number]> extends never ? unknown : { missing: Exclude<keyof T, F[number]> }),
+    conflict = '',
+  ) => {
+    const sql = `INSERT INTO ${table} (${fields.map(snake).join(', ')}) VALUES (${placeholders(fields.length)})${conflict}`;
+    const values = new Function('row', `return [${fields.map((f) => `row[${JSON.stringify(f)}]`).join(', ')}];`) as (row: T) => unknown[];
+    return (db: SqliteDatabase, row: T): { changes: number; rowid: number } => db.write(sql, ...values(row));
+  };
 }
+
+const insertUser = rowInserter<UserRow>()('users', USER_FIELDS);
+const insertCard = rowInserter<CardRow>()('cards', CARD_FIELDS);
+const insertOrder = rowInserter<Omit<OrderRow, 'id'>>()('orders', NEW_ORDER_FIELDS);
+const insertTransaction = rowInserter<TransactionRow>()('transactions', TRANSACTION_FIELDS);
+const insertTransactionIfAbsent = rowInserter<TransactionRow>()('transactions', TRANSACTION_FIELDS, ' ON CONFLICT (id) DO NOTHING');
+const insertSync = rowInserter<SyncRow>()('syncs', SYNC_FIELDS);
+const insertAnomaly = rowInserter<Omit<AnomalyRow, 'id'>>()('anomalies', NEW_ANOMALY_FIELDS);
 
 class SqlUsers implements UsersRepository {
   constructor(private readonly db: SqliteDatabase) {}
   async create(user: UserRow) {
-    insertStatement(this.db, 'users', user as unknown as Row);
+    insertUser(this.db, user);
   }
   async get(id: string) {
-    return fromRow<UserRow>(this.db.get('SELECT * FROM users WHERE id = ?', id));
+    return userOf(this.db.get('SELECT * FROM users WHERE id = ?', id));
   }
   async byTokenHash(hash: string) {
-    return fromRow<UserRow>(this.db.get('SELECT * FROM users WHERE token_hash = ?', hash));
+    return userOf(this.db.get('SELECT * FROM users WHERE token_hash = ?', hash));
   }
   async replaceToken(id: string, tokenHash: string) {
     this.db.write('UPDATE users SET token_hash = ? WHERE id = ?', tokenHash, id);
@@ -374,20 +420,20 @@ class SqlCards implements CardsRepository {
     return current + 1;
   }
   async create(card: CardRow) {
-    insertStatement(this.db, 'cards', card as unknown as Row);
+    insertCard(this.db, card);
   }
   async get(id: string) {
     const cached = this.cache.get(id);
     if (cached) return cached;
-    const row = fromRow<CardRow>(this.db.get('SELECT * FROM cards WHERE id = ?', id));
+    const row = cardOf(this.db.get('SELECT * FROM cards WHERE id = ?', id));
     if (row) this.cache.put(row);
     return row;
   }
   async byPublicKey(publicKey: string) {
-    return fromRow<CardRow>(this.db.get('SELECT * FROM cards WHERE public_key = ?', publicKey));
+    return cardOf(this.db.get('SELECT * FROM cards WHERE public_key = ?', publicKey));
   }
   async byUser(userId: string) {
-    return this.db.all<Row>('SELECT * FROM cards WHERE user_id = ? ORDER BY serial', userId).map((r) => fromRow<CardRow>(r)!);
+    return this.db.all<Row>('SELECT * FROM cards WHERE user_id = ? ORDER BY serial', userId).map((r) => cardOf(r)!);
   }
   async update(id: string, patch: Partial<Omit<CardRow, 'id'>>) {
     updateStatement(this.db, 'cards', 'id', id, patch as Row);
@@ -411,32 +457,35 @@ class SqlCards implements CardsRepository {
                        GROUP BY t.recipient_card) wh ON wh.recipient_card = c.id
           ORDER BY c.serial`,
       )
-      .map((r) => fromRow<CoverageRow>(r)!);
+      .map((r) => coverageOf(r)!);
   }
   async lostBefore(before: number) {
-    return this.db.all<Row>('SELECT * FROM cards WHERE lost_at IS NOT NULL AND lost_at <= ? AND refunded_at IS NULL ORDER BY serial', before).map((r) => fromRow<CardRow>(r)!);
+    return this.db.all<Row>('SELECT * FROM cards WHERE lost_at IS NOT NULL AND lost_at <= ? AND refunded_at IS NULL ORDER BY serial', before).map((r) => cardOf(r)!);
   }
 }
 
 class SqlOrders implements OrdersRepository {
   constructor(private readonly db: SqliteDatabase) {}
   async create(order: Omit<OrderRow, 'id'>) {
-    return insertStatement(this.db, 'orders', order as unknown as Row).rowid;
+    return insertOrder(this.db, order).rowid;
   }
   async get(id: number) {
-    return fromRow<OrderRow>(this.db.get('SELECT * FROM orders WHERE id = ?', id));
+    return orderOf(this.db.get('SELECT * FROM orders WHERE id = ?', id));
   }
   async byRequestKey(cardId: string, key: string) {
-    return fromRow<OrderRow>(this.db.get('SELECT * FROM orders WHERE card_id = ? AND request_key = ?', cardId, key));
+    return orderOf(this.db.get('SELECT * FROM orders WHERE card_id = ? AND request_key = ?', cardId, key));
   }
   async unfinished(cardId: string) {
-    return this.db.all<Row>("SELECT * FROM orders WHERE card_id = ? AND state IN ('open', 'applied') ORDER BY id", cardId).map((r) => fromRow<OrderRow>(r)!);
+    return this.db
+      .all<Row>("SELECT * FROM orders WHERE card_id = ? AND state IN ('open', 'applied')", cardId)
+      .map((r) => orderOf(r)!)
+      .sort(byId);
   }
   async forCard(cardId: string) {
-    return this.db.all<Row>('SELECT * FROM orders WHERE card_id = ? ORDER BY id', cardId).map((r) => fromRow<OrderRow>(r)!);
+    return this.db.all<Row>('SELECT * FROM orders WHERE card_id = ? ORDER BY id', cardId).map((r) => orderOf(r)!);
   }
   async matching(cardId: string, kind: 'TOP_UP' | 'DEFUND', orderSeq: number, amount: number) {
-    return fromRow<OrderRow>(this.db.get("SELECT * FROM orders WHERE card_id = ? AND kind = ? AND order_seq = ? AND amount = ? AND state <> 'cancelled'", cardId, kind, orderSeq, amount));
+    return orderOf(this.db.get("SELECT * FROM orders WHERE card_id = ? AND kind = ? AND order_seq = ? AND amount = ? AND state <> 'cancelled'", cardId, kind, orderSeq, amount));
   }
   async update(id: number, patch: Partial<Omit<OrderRow, 'id'>>) {
     updateStatement(this.db, 'orders', 'id', id, patch as Row);
@@ -454,23 +503,30 @@ class SqlOrders implements OrdersRepository {
 class SqlTransactions implements TransactionsRepository {
   constructor(private readonly db: SqliteDatabase) {}
   async get(id: string) {
-    return fromRow<TransactionRow>(this.db.get('SELECT * FROM transactions WHERE id = ?', id));
+    return transactionOf(this.db.get('SELECT * FROM transactions WHERE id = ?', id));
   }
   async getMany(ids: readonly string[]) {
     const rows = new Map<string, TransactionRow>();
     for (const part of inLists(ids)) {
       for (const row of this.db.all<Row>(`SELECT * FROM transactions WHERE id IN (${placeholders(part.length)})`, ...part)) {
-        const tx = fromRow<TransactionRow>(row)!;
+        const tx = transactionOf(row)!;
         rows.set(tx.id, tx);
       }
     }
     return rows;
   }
+  async bodies(ids: readonly string[]) {
+    const bodies = new Map<string, string>();
+    for (const part of inLists(ids)) {
+      for (const row of this.db.all<{ id: string; body: string }>(`SELECT id, body FROM transactions WHERE id IN (${placeholders(part.length)})`, ...part)) bodies.set(row.id, row.body);
+    }
+    return bodies;
+  }
   async insert(row: TransactionRow) {
-    insertStatement(this.db, 'transactions', row as unknown as Row);
+    insertTransaction(this.db, row);
   }
   async insertIfAbsent(row: TransactionRow) {
-    return insertStatement(this.db, 'transactions', row as unknown as Row, ' ON CONFLICT (id) DO NOTHING').changes === 1;
+    return insertTransactionIfAbsent(this.db, row).changes === 1;
   }
   async withheld(cardId: string) {
     return (
@@ -487,16 +543,17 @@ class SqlTransactions implements TransactionsRepository {
   }
   async byPayer(cardId: string, states: readonly PayerState[]) {
     return this.db
-      .all<Row>(`SELECT * FROM transactions WHERE payer_card = ? AND payer_state IN (${placeholders(states.length)}) ORDER BY payer_seq`, cardId, ...states)
-      .map((r) => fromRow<TransactionRow>(r)!);
+      .all<Row>(`SELECT * FROM transactions WHERE payer_card = ? AND payer_state IN (${placeholders(states.length)})`, cardId, ...states)
+      .map((r) => transactionOf(r)!)
+      .sort(byPayerSeq);
   }
   async byRecipient(cardId: string, states: readonly RecipientState[]) {
     return this.db
       .all<Row>(`SELECT * FROM transactions WHERE recipient_card = ? AND recipient_state IN (${placeholders(states.length)}) ORDER BY created_at, id`, cardId, ...states)
-      .map((r) => fromRow<TransactionRow>(r)!);
+      .map((r) => transactionOf(r)!);
   }
   async forRequest(recipientCard: string, requestNo: number) {
-    return this.db.all<Row>('SELECT * FROM transactions WHERE recipient_card = ? AND request_no = ?', recipientCard, requestNo).map((r) => fromRow<TransactionRow>(r)!);
+    return this.db.all<Row>('SELECT * FROM transactions WHERE recipient_card = ? AND request_no = ?', recipientCard, requestNo).map((r) => transactionOf(r)!);
   }
   async sumByPayer(cardId: string, states: readonly PayerState[], fromSeq = 0) {
     return (
@@ -528,7 +585,7 @@ class SqlTransactions implements TransactionsRepository {
 class SqlDeclines implements DeclinesRepository {
   constructor(private readonly db: SqliteDatabase) {}
   async get(recipientCard: string, requestNo: number) {
-    return fromRow<DeclineRow>(this.db.get('SELECT * FROM declines WHERE recipient_card = ? AND request_no = ?', recipientCard, requestNo));
+    return declineOf(this.db.get('SELECT * FROM declines WHERE recipient_card = ? AND request_no = ?', recipientCard, requestNo));
   }
   async declinedOf(requests: ReadonlyArray<{ recipientCard: string; requestNo: number }>) {
     const declined = new Set<string>();
@@ -558,15 +615,20 @@ class SqlDeclines implements DeclinesRepository {
 class SqlSyncs implements SyncsRepository {
   constructor(private readonly db: SqliteDatabase) {}
   async get(cardId: string, challenge: string) {
-    return fromRow<SyncRow>(this.db.get('SELECT * FROM syncs WHERE card_id = ? AND challenge = ?', cardId, challenge));
+    return syncOf(this.db.get('SELECT * FROM syncs WHERE card_id = ? AND challenge = ?', cardId, challenge));
   }
   async insert(row: SyncRow) {
-    insertStatement(this.db, 'syncs', row as unknown as Row);
+    insertSync(this.db, row);
   }
   async appliedResult(cardId: string, reportOrderSeq: number, newBalance: number) {
-    return fromRow<SyncRow>(
-      this.db.get("SELECT * FROM syncs WHERE card_id = ? AND report_order_seq = ? AND new_balance = ? AND outcome = 'synchronised' ORDER BY at DESC LIMIT 1", cardId, reportOrderSeq, newBalance),
+    const rows = this.db.all<{ challenge: string; at: number; sweep: number; sweep_booked: number }>(
+      "SELECT challenge, at, sweep, sweep_booked FROM syncs WHERE card_id = ? AND report_order_seq = ? AND new_balance = ? AND outcome = 'synchronised'",
+      cardId,
+      reportOrderSeq,
+      newBalance,
     );
+    const latest = rows.reduce<(typeof rows)[number] | undefined>((best, row) => (best === undefined || row.at > best.at ? row : best), undefined);
+    return latest && { challenge: latest.challenge, sweep: latest.sweep, sweepBooked: latest.sweep_booked };
   }
   async markSweepBooked(cardId: string, challenge: string) {
     this.db.run('UPDATE syncs SET sweep_booked = 1 WHERE card_id = ? AND challenge = ?', cardId, challenge);
@@ -581,23 +643,23 @@ class SqlSyncs implements SyncsRepository {
 class SqlAnomalies implements AnomaliesRepository {
   constructor(private readonly db: SqliteDatabase) {}
   async add(row: Omit<AnomalyRow, 'id'>) {
-    return insertStatement(this.db, 'anomalies', row as unknown as Row).rowid;
+    return insertAnomaly(this.db, row).rowid;
   }
   async count() {
     return this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM anomalies')!.n;
   }
   async forCard(cardId: string) {
-    return this.db.all<Row>('SELECT * FROM anomalies WHERE card_id = ? ORDER BY id', cardId).map((r) => fromRow<AnomalyRow>(r)!);
+    return this.db.all<Row>('SELECT * FROM anomalies WHERE card_id = ? ORDER BY id', cardId).map((r) => anomalyOf(r)!);
   }
   async all() {
-    return this.db.all<Row>('SELECT * FROM anomalies ORDER BY id').map((r) => fromRow<AnomalyRow>(r)!);
+    return this.db.all<Row>('SELECT * FROM anomalies ORDER BY id').map((r) => anomalyOf(r)!);
   }
 }
 
 class SqlForeignCards implements ForeignCardsRepository {
   constructor(private readonly db: SqliteDatabase) {}
   async get(cardId: string) {
-    return fromRow<ForeignCardRow>(this.db.get('SELECT * FROM foreign_cards WHERE card_id = ?', cardId));
+    return foreignCardOf(this.db.get('SELECT * FROM foreign_cards WHERE card_id = ?', cardId));
   }
   async put(row: ForeignCardRow) {
     this.db.run(
