@@ -16,9 +16,9 @@ const root = mkdtempSync(join(tmpdir(), 'ekrona-outbox-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 
-const OUTBOX_SQL = `CREATE TABLE outbox (id INTEGER PRIMARY KEY, target TEXT NOT NULL, path TEXT NOT NULL, body TEXT NOT NULL,
+const OUTBOX_SQL = `CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, path TEXT NOT NULL, body TEXT NOT NULL,
   idempotency_key TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at INTEGER NOT NULL, delivered_at INTEGER, last_error TEXT);`;
+  next_attempt_at INTEGER NOT NULL, last_error TEXT);`;
 
 interface Harness {
   outbox: OutboxDelivery<{ outbox: SqlOutbox }>;
@@ -110,4 +110,33 @@ describe('group sending', () => {
     const undelivered = await h.runner.transaction((r) => r.outbox.undelivered());
     expect(undelivered.map((m) => [m.id, m.attempts, m.lastError])).toEqual(messages.map((m) => [m.id, 1, 'the central bank cannot be reached']));
   });
+});
+
+describe('the outbox holds only what is still to deliver', () => {
+  for (const service of ['intermediary', 'central-bank'] as const) {
+    it(`removes a message as its answer is booked, and never gives its id to a message written later (${service} schema)`, async () => {
+      const dir = join(root, `case-${++n}`);
+      const db = SqliteDatabase.open(join(dir, 'db.sqlite'), { migrations: new URL(`../../host/src/server/db/migrations/${service}`, import.meta.url).pathname });
+      const runner = new SqliteTransactions(db, { outbox: new SqlOutbox(db) });
+      const write = (r: { outbox: SqlOutbox }, body: string) => r.outbox.add({ target: 'im:2', path: '/interbank/claims', body, idempotencyKey: `key-${body}`, at: 0 });
+      const delivered: Array<{ id: number; body: string }> = [];
+      // Each answer writes the next message, in the transaction that removes the one answered: had the removed
+      // message's id been given again, the new message would join the delivery under way and wait for itself.
+      const outbox = new OutboxDelivery({
+        runner,
+        send: async (message) => ({ status: 200, body: {} }),
+        apply: async (r, message) => {
+          delivered.push({ id: message.id, body: message.body });
+          return message.body === 'third' ? [] : [await write(r, message.body === 'first' ? 'second' : 'third')];
+        },
+      });
+      const first = await runner.transaction((r) => write(r, 'first'));
+      await outbox.deliver([first]);
+      expect(delivered.map((d) => d.body)).toEqual(['first', 'second', 'third']);
+      expect(new Set(delivered.map((d) => d.id)).size).toBe(3);
+      expect(await runner.transaction((r) => r.outbox.undelivered())).toEqual([]);
+      expect(await runner.transaction((r) => write(r, 'fourth'))).toBeGreaterThan(Math.max(...delivered.map((d) => d.id)));
+      db.close();
+    });
+  }
 });

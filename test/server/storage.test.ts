@@ -77,6 +77,26 @@ describe('migrations', () => {
       db.close();
     }
   });
+
+  it('keeps the undelivered messages of an outbox written before delivered ones were removed, and numbers new ones above all', () => {
+    for (const [service, before] of [['intermediary', 3], ['central-bank', 1]] as const) {
+      const shipped = new URL(`../../host/src/server/db/migrations/${service}`, import.meta.url).pathname;
+      const older = fresh();
+      mkdirSync(older, { recursive: true });
+      for (const m of readMigrations(shipped).slice(0, before)) writeFileSync(join(older, m.name), m.sql);
+      const path = join(fresh(), 'db.sqlite');
+      const old = SqliteDatabase.open(path, { migrations: older });
+      const add = old.connection.prepare("INSERT INTO outbox (id, target, path, body, idempotency_key, created_at, attempts, next_attempt_at, delivered_at) VALUES (?, 'central-bank', '/register/settle', '{}', ?, 0, 0, 0, ?)");
+      add.run(1, 'k1', 5);
+      add.run(2, 'k2', null);
+      add.run(3, 'k3', 7);
+      old.close();
+      const db = SqliteDatabase.open(path, { migrations: shipped });
+      expect(db.all<{ id: number }>('SELECT id FROM outbox')).toEqual([{ id: 2 }]);
+      expect(db.insert("INSERT INTO outbox (target, path, body, idempotency_key, created_at, next_attempt_at) VALUES ('central-bank', '/register/settle', '{}', 'k4', 0, 0)")).toBe(4);
+      db.close();
+    }
+  });
 });
 
 function books() {

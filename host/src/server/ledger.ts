@@ -75,7 +75,6 @@ export interface OutboxMessage {
   idempotencyKey: string;
   attempts: number;
   nextAttemptAt: number;
-  deliveredAt: number | null;
   lastError: string | null;
   createdAt: number;
 }
@@ -86,8 +85,11 @@ export interface OutboxRepository {
   /** Undelivered messages due at `now`, oldest first. */
   due(now: number, limit: number): Promise<OutboxMessage[]>;
   undelivered(): Promise<OutboxMessage[]>;
-  /** Marks delivered; false when it was already (another delivery of the same message won). */
-  markDelivered(id: number, at: number): Promise<boolean>;
+  /**
+   * Removes a message whose answer is being booked (the outbox holds only what is still to deliver); false when it
+   * was removed already (another delivery of the same message won).
+   */
+  delivered(id: number): Promise<boolean>;
   markFailed(id: number, error: string, nextAttemptAt: number): Promise<void>;
 }
 

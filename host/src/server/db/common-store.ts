@@ -95,7 +95,6 @@ interface OutboxRow {
   idempotency_key: string;
   attempts: number;
   next_attempt_at: number;
-  delivered_at: number | null;
   last_error: string | null;
   created_at: number;
 }
@@ -109,7 +108,6 @@ function outboxMessage(row: OutboxRow): OutboxMessage {
     idempotencyKey: row.idempotency_key,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
-    deliveredAt: row.delivered_at,
     lastError: row.last_error,
     createdAt: row.created_at,
   };
@@ -136,19 +134,19 @@ export class SqlOutbox implements OutboxRepository {
   }
 
   async due(now: number, limit: number): Promise<OutboxMessage[]> {
-    return this.db.all<OutboxRow>('SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?', now, limit).map(outboxMessage);
+    return this.db.all<OutboxRow>('SELECT * FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?', now, limit).map(outboxMessage);
   }
 
   async undelivered(): Promise<OutboxMessage[]> {
-    return this.db.all<OutboxRow>('SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY id').map(outboxMessage);
+    return this.db.all<OutboxRow>('SELECT * FROM outbox ORDER BY id').map(outboxMessage);
   }
 
-  async markDelivered(id: number, at: number): Promise<boolean> {
-    return this.db.run('UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ? AND delivered_at IS NULL', at, id) === 1;
+  async delivered(id: number): Promise<boolean> {
+    return this.db.run('DELETE FROM outbox WHERE id = ?', id) === 1;
   }
 
   async markFailed(id: number, error: string, nextAttemptAt: number): Promise<void> {
-    this.db.run('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL', error.slice(0, 500), nextAttemptAt, id);
+    this.db.run('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?', error.slice(0, 500), nextAttemptAt, id);
   }
 }
 

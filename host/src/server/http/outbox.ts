@@ -2,8 +2,9 @@
 //
 // A message is written in the same database transaction as the change that needs it, so it exists exactly when
 // the change does. Delivery sends it (signed, with its fixed idempotency key: a repeated send is answered with the
-// receiver's stored answer), then applies the answer and marks the message delivered in one transaction; when two
-// deliveries of one message race, only the one that marks it applies its answer. Messages the answer creates
+// receiver's stored answer), then applies the answer and removes the message in one transaction (the outbox holds
+// only what is still to deliver; ids are never used again, deliveries under way are known by them); when two
+// deliveries of one message race, only the one that removes it applies its answer. Messages the answer creates
 // (a credit that funds a waiting payment) are delivered right after, in the same call.
 //
 // Any answer but 2xx (and any network failure) leaves the message for a later attempt, with exponential backoff
@@ -22,7 +23,7 @@ export interface OutboxDeliveryOptions<R extends { outbox: OutboxRepository }> {
   runner: TransactionRunner<R>;
   /** Sends the message (signed) to its target. */
   send: (message: OutboxMessage) => Promise<JsonResponse>;
-  /** Applies a 2xx answer, inside the transaction that marks the message delivered; returns new outbox messages to deliver now. */
+  /** Applies a 2xx answer, inside the transaction that removes the message; returns new outbox messages to deliver now. */
   apply: (repositories: R, message: OutboxMessage, answer: unknown) => Promise<Array<number | OutboxMessage> | void>;
   now?: () => number;
   /** Called when a delivery fails (for logs). */
@@ -82,7 +83,7 @@ export class OutboxDelivery<R extends { outbox: OutboxRepository }> {
 
   private async attempt(m: number | OutboxMessage): Promise<void> {
     const message = typeof m === 'number' ? await this.options.runner.transaction((r) => r.outbox.get(m)) : m;
-    if (!message || message.deliveredAt !== null) return;
+    if (!message) return; // delivered meanwhile
     let response: JsonResponse;
     try {
       response = await this.transmit(message);
@@ -99,7 +100,7 @@ export class OutboxDelivery<R extends { outbox: OutboxRepository }> {
     let followUps: Array<number | OutboxMessage>;
     try {
       followUps = await this.options.runner.transaction(async (r) => {
-        if (!(await r.outbox.markDelivered(message.id, this.now()))) return [];
+        if (!(await r.outbox.delivered(message.id))) return [];
         return (await this.options.apply(r, message, response.body)) ?? [];
       });
     } catch (error) {

@@ -61,7 +61,7 @@ export class Outgoing {
         const body = JSON.stringify({ items: items.slice(at, at + OUTBOX_BATCH) });
         const idempotencyKey = randomUUID();
         const id = await r.outbox.add({ target, path, body, idempotencyKey, at: now });
-        ids.push({ id, target, path, body, idempotencyKey, attempts: 0, nextAttemptAt: now, deliveredAt: null, lastError: null, createdAt: now });
+        ids.push({ id, target, path, body, idempotencyKey, attempts: 0, nextAttemptAt: now, lastError: null, createdAt: now });
       }
     };
     await add('central-bank', '/register/settle', this.settle);
