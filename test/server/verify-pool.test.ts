@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateSigningKey } from '../../host/src/server/keys.ts';
 import { signBytes, verifySignature } from '../../host/src/server/signatures.ts';
-import { type SignatureCheck, VerifyPool } from '../../host/src/server/verify-pool.ts';
+import { packChecks, type SignatureCheck, unpackChecks, VerifyPool } from '../../host/src/server/verify-pool.ts';
 
 const key = generateSigningKey();
 const other = generateSigningKey();
@@ -44,6 +44,13 @@ describe('the verification pool', () => {
     const batches = Array.from({ length: 40 }, (_, i) => checks.slice(i % checks.length).concat(checks.slice(0, i % checks.length)));
     const results = await Promise.all(batches.map((b) => threaded.verifyAll(b)));
     results.forEach((r, i) => expect(r).toEqual(expected.slice(i % checks.length).concat(expected.slice(0, i % checks.length))));
+  });
+
+  it('sends a batch to its thread as one buffer that unpacks to the same checks, whatever their lengths', () => {
+    const odd: SignatureCheck[] = [...checks, { signature: new Uint8Array(0), body: new Uint8Array(70_000).fill(7), publicKey: new Uint8Array(1) }];
+    const unpacked = unpackChecks(packChecks(odd));
+    expect(unpacked.map((c) => [c.signature, c.body, c.publicKey].map((part) => Array.from(part)))).toEqual(odd.map((c) => [c.signature, c.body, c.publicKey].map((part) => Array.from(part))));
+    expect(unpackChecks(packChecks([]))).toEqual([]);
   });
 
   it('answers an empty batch with no results', async () => {

@@ -18,6 +18,51 @@ export interface SignatureCheck {
   readonly publicKey: Uint8Array;
 }
 
+/**
+ * A batch as one buffer, transferred to the thread rather than copied field by field: for each check, the lengths of
+ * its signature, body and key (u32, big-endian) and then their bytes. (Structured cloning an array of eighteen
+ * arrays cost about as much CPU again as one of the six verifications; one transferred buffer costs a tenth of it.)
+ */
+export function packChecks(checks: readonly SignatureCheck[]): ArrayBuffer {
+  let length = 4;
+  for (const c of checks) length += 12 + c.signature.length + c.body.length + c.publicKey.length;
+  const buffer = new ArrayBuffer(length);
+  const bytes = new Uint8Array(buffer);
+  const view = new DataView(buffer);
+  view.setUint32(0, checks.length);
+  let at = 4;
+  for (const c of checks) {
+    for (const part of [c.signature, c.body, c.publicKey]) {
+      view.setUint32(at, part.length);
+      at += 4;
+    }
+    for (const part of [c.signature, c.body, c.publicKey]) {
+      bytes.set(part, at);
+      at += part.length;
+    }
+  }
+  return buffer;
+}
+
+/** The checks of a packed batch (views into the buffer). */
+export function unpackChecks(buffer: ArrayBuffer): SignatureCheck[] {
+  const bytes = new Uint8Array(buffer);
+  const view = new DataView(buffer);
+  const checks: SignatureCheck[] = [];
+  let at = 4;
+  for (let i = view.getUint32(0); i > 0; i--) {
+    const lengths = [view.getUint32(at), view.getUint32(at + 4), view.getUint32(at + 8)];
+    at += 12;
+    const [signature, body, publicKey] = lengths.map((length) => {
+      const part = bytes.subarray(at, at + length);
+      at += length;
+      return part;
+    });
+    checks.push({ signature, body, publicKey });
+  }
+  return checks;
+}
+
 interface Pending {
   resolve: (results: boolean[]) => void;
   checks: readonly SignatureCheck[];
@@ -51,7 +96,8 @@ export class VerifyPool {
     const id = this.nextId++;
     return new Promise<boolean[]>((resolve) => {
       target.pending.set(id, { resolve, checks });
-      target.worker.postMessage({ id, checks: checks.map((c) => [c.signature, c.body, c.publicKey]) });
+      const packed = packChecks(checks);
+      target.worker.postMessage({ id, packed }, [packed]);
     });
   }
 
@@ -85,11 +131,11 @@ export class VerifyPool {
     const worker = new Worker(WORKER_URL);
     worker.unref();
     const entry: PoolWorker = { worker, pending: new Map() };
-    worker.on('message', (message: { id: number; results: boolean[] }) => {
+    worker.on('message', (message: { id: number; results: Uint8Array }) => {
       const pending = entry.pending.get(message.id);
       if (!pending) return;
       entry.pending.delete(message.id);
-      pending.resolve(message.results);
+      pending.resolve(Array.from(message.results, (valid) => valid === 1));
     });
     const fail = () => {
       this.broken = true;
