@@ -6,8 +6,9 @@
 // sync verifies six signatures (report and payments), settles its five transactions in the central bank's
 // register, credits the five recipients and answers a signed result. A transaction counts when the sync that
 // carried it has answered. Each scenario is one continuous load: its first syncs (200, or four times the syncs in
-// flight if more) warm the connections and the services up and are not measured; the figures are of the steady
-// state after them.
+// flight if more) warm the connections and the services up and are not measured, nor are its last syncs (as many as
+// are in flight), which keep the services as busy to the end of the measure as at its start; the figures are of that
+// steady state.
 //
 // Figures:
 //   settlement.tx_per_s                 transactions settled per second (syncs of 5), few registered cards: the
@@ -194,46 +195,57 @@ function signedSync(key: SigningKey, cardId: Uint8Array, intermediaryId: number,
   return { path: `/cards/${toHex(cardId)}/sync`, body: JSON.stringify({ report: toHex(report.body) + toHex(report.signature), records: bytes.map((b) => toHex(b)) }) };
 }
 
-/** What a steady-state load measured, from the end of its warm-up to its last answer. */
+/** What a steady-state load measured: from the end of its warm-up to the last answer measured, before its tail. */
 export interface Measured {
-  /** Latency (ms) of each request sent after the warm-up. */
+  /** Latency (ms) of each request sent after the warm-up and answered before the end of the measure. */
   latencies: number[];
-  /** Requests answered after the warm-up, and the seconds they took. */
+  /** Requests answered after the warm-up up to the end of the measure, and the seconds they took. */
   answered: number;
   seconds: number;
 }
 
 /**
- * Sends every body with `concurrency` requests in flight, as one continuous load: the first `warmUp` answers warm the
- * connections and the services' pipeline and are not measured; `onWarm` runs the moment the last of them arrives
- * (to read counters there). Without the warm-up in the same load, its first requests met a cold start (every
- * connection new, every stage empty, all of them at once) that took 1 to 4 s at 192 in flight and made the p99.
+ * Sends every body with `concurrency` requests in flight, as one continuous load, and measures only its steady state:
+ * the first `warmUp` answers warm the connections and the services' pipeline; `onWarm` runs the moment the last of
+ * them arrives (to read counters there). The measure ends at the answer that leaves `tail` requests still to answer
+ * (`onEnd` runs then): those keep the services as busy to the end of the measure as at its start. Without the
+ * warm-up in the same load, its first requests met a cold start (every connection new, every stage empty, all of
+ * them at once) that took 1 to 4 s at 192 in flight and made the p99. Without the tail (until 2026-12-06), the
+ * measure ended with the last answer, when the pipeline had emptied: the syncs in flight when it started, whose work
+ * had partly been done before it, were counted whole, and none were left half done at its end; the throughput came
+ * out too high by up to half the syncs in flight over the syncs measured (1 % at 48 in flight, 13 % at 768).
  */
-export async function load(file: NetworkFile, bodies: Prepared[], concurrency: number, warmUp: number, onWarm: () => void): Promise<Measured> {
+export async function load(file: NetworkFile, bodies: Prepared[], concurrency: number, warmUp: number, tail: number, onWarm: () => void, onEnd: () => void): Promise<Measured> {
   const im = file.intermediaries[0];
   const url = new URL(im.url);
   const port = Number(url.port);
   // Built before the clock starts: the load generator's CPU during the load is only the sending and the reading.
   const requests = bodies.map(({ path, body }) => postRequest(url.hostname, port, path, body, { authorization: `Bearer ${im.adminToken}` }));
+  const lastMeasured = requests.length - tail;
+  if (lastMeasured <= warmUp) throw new Error(`the load has ${bodies.length} requests, not more than its warm-up of ${warmUp} and its tail of ${tail}`);
   const connections = await Promise.all(Array.from({ length: concurrency }, () => LeanConnection.open(url.hostname, port)));
   const latencies: number[] = [];
   let next = 0;
   let answers = 0;
-  let warmAt: number | undefined;
-  let lastAt = 0;
+  let warmAt = 0;
+  let endAt = 0;
   const worker = async (connection: LeanConnection) => {
     while (next < requests.length) {
       const request = requests[next++];
       const started = performance.now();
-      const measured = warmAt !== undefined;
+      const measured = answers >= warmUp;
       const answer = await connection.send(request);
-      lastAt = performance.now();
-      if (measured) latencies.push(lastAt - started);
+      const at = performance.now();
       if (answer.status !== 200 || !answer.text.includes('"outcome":"synchronised"')) throw new Error(`a sync was not synchronised: ${answer.status} ${answer.text.slice(0, 300)}`);
       answers += 1;
+      if (measured && answers <= lastMeasured) latencies.push(at - started);
       if (answers === warmUp) {
-        warmAt = lastAt;
+        warmAt = at;
         onWarm();
+      }
+      if (answers === lastMeasured) {
+        endAt = at;
+        onEnd();
       }
     }
   };
@@ -242,8 +254,7 @@ export async function load(file: NetworkFile, bodies: Prepared[], concurrency: n
   } finally {
     for (const connection of connections) connection.close();
   }
-  if (warmAt === undefined) throw new Error(`the load has ${bodies.length} requests, not more than its warm-up of ${warmUp}`);
-  return { latencies, answered: answers - warmUp, seconds: (lastAt - warmAt) / 1000 };
+  return { latencies, answered: lastMeasured - warmUp, seconds: (endAt - warmAt) / 1000 };
 }
 
 interface Figures {
@@ -284,7 +295,8 @@ const syncsFor = (txPerSync: number) => (txPerSync <= TX_PER_SYNC ? SYNCS : Math
  */
 export async function scenario(totalCards: number, concurrency = CONCURRENCY, txPerSync = TX_PER_SYNC): Promise<Figures> {
   const warmUp = warmUpFor(concurrency);
-  const syncs = syncsFor(txPerSync) + warmUp;
+  const tail = concurrency;
+  const syncs = warmUp + syncsFor(txPerSync) + tail;
   const dir = mkdtempSync(join(tmpdir(), 'ekrona-bench-'));
   try {
     // First start: keys, registration, certificates, issuance. Then seed the intermediary's database while stopped.
@@ -296,17 +308,30 @@ export async function scenario(totalCards: number, concurrency = CONCURRENCY, tx
     const bank = new CentralBankClient(file.centralBank.url, { adminToken: file.centralBank.adminToken });
 
     // Statements a sync are the same in the warm-up and after it: counted over the whole load, exactly. Commits and
-    // works are counted from the end of the warm-up (read a moment after it; both counts move together).
+    // works are counted over the measure (read a moment after its ends; both counts move together).
     const statsAtStart = await fetchStats(file);
     let statsBefore: Promise<Awaited<ReturnType<typeof fetchStats>>> | undefined;
+    let statsAtEnd: Promise<Awaited<ReturnType<typeof fetchStats>>> | undefined;
     let cpuBefore = cpuNow(file);
-    const { latencies, answered, seconds } = await load(file, bodies, concurrency, warmUp, () => {
-      cpuBefore = cpuNow(file);
-      statsBefore = fetchStats(file);
-    });
-    const cpuAfter = cpuNow(file);
+    let cpuAfter = cpuBefore;
+    const { latencies, answered, seconds } = await load(
+      file,
+      bodies,
+      concurrency,
+      warmUp,
+      tail,
+      () => {
+        cpuBefore = cpuNow(file);
+        statsBefore = fetchStats(file);
+      },
+      () => {
+        cpuAfter = cpuNow(file);
+        statsAtEnd = fetchStats(file);
+      },
+    );
     const statsAfter = await fetchStats(file);
     const before = await statsBefore;
+    const atEnd = await statsAtEnd;
     const cpuMs = (key: keyof typeof cpuAfter) => round(((cpuAfter[key] - cpuBefore[key]) * 1000) / answered, 2);
 
     const audit = await bank.networkAudit();
@@ -317,7 +342,7 @@ export async function scenario(totalCards: number, concurrency = CONCURRENCY, tx
       txPerSecond: Math.round((answered * txPerSync) / seconds),
       p50: round(percentile(latencies, 50)),
       p99: round(percentile(latencies, 99)),
-      worksPerCommit: statsAfter && before ? round((statsAfter.works - before.works) / Math.max(1, statsAfter.commits - before.commits)) : 0,
+      worksPerCommit: atEnd && before ? round((atEnd.works - before.works) / Math.max(1, atEnd.commits - before.commits)) : 0,
       statementsPerSync: statsAfter && statsAtStart ? round((statsAfter.statements - statsAtStart.statements) / syncs) : 0,
       cpuMsPerSync: { intermediary: cpuMs('intermediary'), centralBank: cpuMs('centralBank'), load: cpuMs('load') },
     };
