@@ -131,6 +131,9 @@ export class SqliteDatabase {
       connection.pragma('busy_timeout = 5000');
       // 64 MiB of page cache instead of SQLite's 2 MiB: a sync's reads find their pages without a read() of the file.
       connection.pragma('cache_size = -65536');
+      // Statement journals (a work's savepoint keeps the pages it changes until it is released) in memory: a large
+      // work's journal otherwise spills to a temporary file, opened, written and deleted on the event loop.
+      connection.pragma('temp_store = MEMORY');
       db.migrate(readMigrations(options.migrations));
       if (path !== ':memory:') db.startCheckpointer(path);
     } catch (error) {
