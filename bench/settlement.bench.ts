@@ -11,11 +11,20 @@
 // steady state.
 //
 // Figures:
+//   settlement.tx_per_s_in_flight_N     the sweep: one run of the base scenario (syncs of 5, few registered cards)
+//   settlement.sync_p50_ms_in_flight_N  with N = 48, 96, 192, 384, 768 syncs in flight, its throughput, latency and
+//   settlement.sync_p99_ms_in_flight_N  CPU a sync (all three processes). Few in flight, the services wait for each
+//   settlement.cpu_ms_per_sync_in_fl... other (four group commits and a register round trip a sync); more, each
+//                                       commit carries more syncs, each sync costs less CPU, and the throughput grows
+//                                       until the cores are full; beyond, only the latency grows
+//   settlement.in_flight                the level of the highest throughput of the sweep: the network's capacity is
+//                                       measured there, and every figure below comes from runs at that level
 //   settlement.tx_per_s                 transactions settled per second (syncs of 5), few registered cards: the
 //                                       median of BENCH_SETTLEMENT_RUNS runs (default 3), like the figures below
 //                                       that come from the same run (latency, commits, statements, CPU)
 //   settlement.tx_per_s_min / _max      the slowest and the fastest of those runs
-//   settlement.sync_p50_ms / _p99_ms    latency of one sync request under that load
+//   settlement.sync_p50_ms / _p99_ms    latency of one sync request under that load (at capacity, most of it is the
+//                                       wait in the queue: Little's law, syncs in flight / syncs a second)
 //   settlement.tx_per_s_at_10k_cards    the same with 10 000 cards registered at the intermediary
 //   settlement.tx_per_s_at_1m_cards     the same with 1 000 000 cards registered (bulk-inserted); the base, 10k and
 //                                       1m scenarios run in turn, so their medians come from the same stretch of time
@@ -24,9 +33,6 @@
 //                                       statements_per_sync_log_N and cpu_ms_per_tx_log_N (all three processes)
 //   settlement.cpu_ms_per_tx            the same CPU a transaction in the base scenario: with the log figures, what a
 //                                       sync costs whatever its length and what each payment adds
-//   settlement.tx_per_s_wide            the base scenario with four times the syncs in flight (192), one run, and its
-//   settlement.sync_p50_ms_wide / _p99  latency and CPU a sync (all three processes, cpu_ms_per_sync_wide): at 48
-//   settlement.cpu_ms_per_sync_wide     in flight the commits' round trips, not the CPU, bound the throughput
 //   settlement.works_per_commit         database transactions per fsync at the intermediary (group commit)
 //   settlement.statements_per_sync      SQL statements the intermediary runs per sync
 //   settlement.cpu_ms_per_sync_*        CPU time per sync (user + system, all threads, from /proc) of the
@@ -38,7 +44,7 @@
 //                                       request, signed by an intermediary, committed before the answer
 //
 // BENCH_SETTLEMENT_SYNCS (default 3000; syncs of 32 payments send fewer, at least 1000), BENCH_SETTLEMENT_CONCURRENCY
-// (default 48), BENCH_SETTLEMENT_RUNS (default 3), BENCH_SETTLEMENT_SKIP_1M=1.
+// (measure at that many syncs in flight, no sweep), BENCH_SETTLEMENT_RUNS (default 3), BENCH_SETTLEMENT_SKIP_1M=1.
 
 import Database from 'better-sqlite3';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -61,9 +67,20 @@ import { createApp } from '../host/src/server/http/app.ts';
 import { LeanConnection, postRequest } from './http-load.ts';
 
 const SYNCS = Number(process.env.BENCH_SETTLEMENT_SYNCS ?? 3000);
-const CONCURRENCY = Number(process.env.BENCH_SETTLEMENT_CONCURRENCY ?? 48);
+/** Syncs in flight of the sweep that finds the network's capacity (the throughput stops growing before the last). */
+const IN_FLIGHT_LEVELS = [48, 96, 192, 384, 768];
+/** BENCH_SETTLEMENT_CONCURRENCY: measure at this many syncs in flight, without the sweep. */
+const FIXED_CONCURRENCY = fixedConcurrency(process.env.BENCH_SETTLEMENT_CONCURRENCY);
+
+function fixedConcurrency(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const level = Number(value);
+  if (!Number.isInteger(level) || level < 1 || level > 4096) throw new Error(`BENCH_SETTLEMENT_CONCURRENCY must be a whole number from 1 to 4096, got ${JSON.stringify(value)}`);
+  return level;
+}
+/** In flight for the floor and the register's scenario (and `scenario`'s default). */
+const CONCURRENCY = 48;
 const RUNS = Math.max(1, Number(process.env.BENCH_SETTLEMENT_RUNS ?? 3));
-const WIDE_CONCURRENCY = 4 * CONCURRENCY;
 const TX_PER_SYNC = 5;
 /** The log lengths measured besides five: one payment a sync, and a card's full log (LIMIT.LOG_CAPACITY). */
 const LOG_LENGTHS = [1, LIMIT.LOG_CAPACITY];
@@ -492,6 +509,31 @@ function median(runs: Figures[]): Figures {
 }
 
 export default async function bench(): Promise<Record<string, number>> {
+  const figures: Record<string, number> = {};
+  const baseCards = SYNCS + WARM_UP + RECIPIENTS;
+  const total = (f: Figures) => f.cpuMsPerSync.intermediary + f.cpuMsPerSync.centralBank + f.cpuMsPerSync.load;
+
+  // The throughput is the network's capacity: the load rises until it stops settling more. With few syncs in flight
+  // the services wait for each other (four group commits and a register round trip a sync); with more, each commit
+  // carries more syncs and each sync costs less CPU, until the cores are full. One run at each level; the level of
+  // the highest is where the figures below are measured (BENCH_SETTLEMENT_CONCURRENCY names a level instead).
+  let inFlight = FIXED_CONCURRENCY;
+  if (inFlight === undefined) {
+    let best: Figures | undefined;
+    for (const level of IN_FLIGHT_LEVELS) {
+      const run = await scenario(baseCards, level);
+      figures[`settlement.tx_per_s_in_flight_${level}`] = run.txPerSecond;
+      figures[`settlement.sync_p50_ms_in_flight_${level}`] = run.p50;
+      figures[`settlement.sync_p99_ms_in_flight_${level}`] = run.p99;
+      figures[`settlement.cpu_ms_per_sync_in_flight_${level}`] = round(total(run), 2);
+      if (best === undefined || run.txPerSecond > best.txPerSecond) {
+        best = run;
+        inFlight = level;
+      }
+    }
+  }
+  figures['settlement.in_flight'] = inFlight!;
+
   // Runs on this machine move by a fifth with the same code, and the machine's speed drifts over minutes: the base,
   // 10 000 and 1 000 000 card scenarios run in turn, RUNS rounds, and each figure is that of its median run, so that
   // the three are measured over the same stretch of time and can be compared with each other.
@@ -500,19 +542,16 @@ export default async function bench(): Promise<Record<string, number>> {
   const runs10k: Figures[] = [];
   const runs1m: Figures[] = [];
   for (let i = 0; i < RUNS; i++) {
-    runs.push(await scenario(SYNCS + WARM_UP + RECIPIENTS));
-    runs10k.push(await scenario(10_000));
-    if (!skip1m) runs1m.push(await scenario(1_000_000));
+    runs.push(await scenario(baseCards, inFlight));
+    runs10k.push(await scenario(10_000, inFlight));
+    if (!skip1m) runs1m.push(await scenario(1_000_000, inFlight));
   }
   runs.sort((a, b) => a.txPerSecond - b.txPerSecond);
   const base = median(runs);
-  // The same load with four times as many syncs in flight: bigger groups per commit, less CPU per sync.
-  const wide = await scenario(SYNCS + WARM_UP + RECIPIENTS, WIDE_CONCURRENCY);
-  const figures: Record<string, number> = {
+  Object.assign(figures, {
     'settlement.tx_per_s': base.txPerSecond,
     'settlement.tx_per_s_min': runs[0].txPerSecond,
     'settlement.tx_per_s_max': runs[runs.length - 1].txPerSecond,
-    'settlement.cpu_ms_floor_per_sync': await floorMsPerSync(),
     'settlement.sync_p50_ms': base.p50,
     'settlement.sync_p99_ms': base.p99,
     'settlement.works_per_commit': base.worksPerCommit,
@@ -520,23 +559,20 @@ export default async function bench(): Promise<Record<string, number>> {
     'settlement.cpu_ms_per_sync_intermediary': base.cpuMsPerSync.intermediary,
     'settlement.cpu_ms_per_sync_central_bank': base.cpuMsPerSync.centralBank,
     'settlement.cpu_ms_per_sync_load': base.cpuMsPerSync.load,
+    'settlement.cpu_ms_per_tx': round(total(base) / TX_PER_SYNC, 3),
     'settlement.tx_per_s_at_10k_cards': median(runs10k).txPerSecond,
-    'settlement.tx_per_s_wide': wide.txPerSecond,
-    'settlement.sync_p50_ms_wide': wide.p50,
-    'settlement.sync_p99_ms_wide': wide.p99,
-    'settlement.cpu_ms_per_sync_wide': round(wide.cpuMsPerSync.intermediary + wide.cpuMsPerSync.centralBank + wide.cpuMsPerSync.load, 2),
-  };
+  });
   if (!skip1m) figures['settlement.tx_per_s_at_1m_cards'] = median(runs1m).txPerSecond;
   // The growth with the log's length: syncs of one payment, and of a card's full log, one run each.
   for (const payments of LOG_LENGTHS) {
-    const figuresOf = await scenario(SYNCS + WARM_UP + RECIPIENTS, CONCURRENCY, payments);
-    figures[`settlement.tx_per_s_log_${payments}`] = figuresOf.txPerSecond;
-    figures[`settlement.sync_p50_ms_log_${payments}`] = figuresOf.p50;
-    figures[`settlement.sync_p99_ms_log_${payments}`] = figuresOf.p99;
-    figures[`settlement.statements_per_sync_log_${payments}`] = figuresOf.statementsPerSync;
-    figures[`settlement.cpu_ms_per_tx_log_${payments}`] = round((figuresOf.cpuMsPerSync.intermediary + figuresOf.cpuMsPerSync.centralBank + figuresOf.cpuMsPerSync.load) / payments, 3);
+    const run = await scenario(baseCards, inFlight, payments);
+    figures[`settlement.tx_per_s_log_${payments}`] = run.txPerSecond;
+    figures[`settlement.sync_p50_ms_log_${payments}`] = run.p50;
+    figures[`settlement.sync_p99_ms_log_${payments}`] = run.p99;
+    figures[`settlement.statements_per_sync_log_${payments}`] = run.statementsPerSync;
+    figures[`settlement.cpu_ms_per_tx_log_${payments}`] = round(total(run) / payments, 3);
   }
-  figures['settlement.cpu_ms_per_tx'] = round((base.cpuMsPerSync.intermediary + base.cpuMsPerSync.centralBank + base.cpuMsPerSync.load) / TX_PER_SYNC, 3);
+  figures['settlement.cpu_ms_floor_per_sync'] = await floorMsPerSync();
   figures['settlement.register_tx_per_s'] = await registerScenario();
   return figures;
 }
