@@ -156,6 +156,17 @@ describe('one service alone', () => {
     await waitForExit(second.pid, 10_000);
   }, 30_000);
 
+  it("runs with the young generation the settlement load needs (V8 semi-spaces of 64 MiB)", async () => {
+    const dir = join(root, 'young-generation');
+    initCentralBankDir(dir);
+    const service = await spawnService(dir);
+    started.push(service.pid);
+    const flags = readFileSync(`/proc/${service.pid}/cmdline`, 'utf8').split('\0');
+    process.kill(service.pid, 'SIGTERM');
+    await waitForExit(service.pid, 10_000);
+    expect(flags).toContain('--max-semi-space-size=64');
+  }, 30_000);
+
   it('refuses to start when its key file is readable by others', async () => {
     const dir = join(root, 'exposed');
     initCentralBankDir(dir);
