@@ -51,7 +51,7 @@ import type { OutboxMessage } from '../ledger.ts';
 import { isCurvePoint, type SigningKey, signStructure, verifySignature, verifySignedStructure } from '../signatures.ts';
 import { type Anomaly, appliedResultOrderSeq, type PayerState, decideOrders, detectAnomalies, type RecordCheck, recordTransactionId, syncBalance } from './rules.ts';
 import { Books, CLEARING, CLEARING_STATES, Outgoing, online, PENDING_OUT_STATES, POSITION, shadow, TREASURY } from './settlement.ts';
-import type { CardRow, IntermediaryRepositories, OrderRow } from './store.ts';
+import type { CardRow, IntermediaryRepositories, OrderRow, TransactionRow } from './store.ts';
 import { crashPoint } from '../crash-points.ts';
 import { sharedVerifyPool } from '../verify-pool.ts';
 
@@ -880,12 +880,17 @@ export class IntermediaryService {
     for (const id of decision.superseded) await r.orders.update(id, { state: 'superseded', closedAt: this.now() });
 
     const payers = new Set<string>([card.id]);
+    // A card with no payment waiting before its records are booked has, after, only the payments booked now waiting:
+    // its payer path gets them as they are (it does not read them back).
+    const nothingWaited = !(await this.books.hasWaiting(r, card.id));
+    const booked: TransactionRow[] = [];
     for (const [i, record] of records.entries()) {
       switch (record.kind) {
         case 'OUTGOING': {
           const tx = record.transaction;
           const body = toHex(encodeTransaction(tx));
-          const { row } = await this.books.record(r, tx, body, toHex(record.signature), false);
+          const { row, inserted } = await this.books.record(r, tx, body, toHex(record.signature), false);
+          if (inserted && row.payerCard === card.id && row.payerState === 'known') booked.push(row);
           if (record.voided) {
             if (await r.declines.insert({ recipientCard: row.recipientCard, requestNo: tx.requestNo, source: 'void', evidence: recordsHex[i], createdAt: this.now() })) {
               out.declines.push({ recipientCard: row.recipientCard, requestNo: tx.requestNo, recipientIntermediary: tx.recipientIntermediary, source: 'void', evidence: recordsHex[i] });
@@ -896,7 +901,8 @@ export class IntermediaryService {
         case 'INCOMING': {
           const tx = record.transaction;
           const body = toHex(encodeTransaction(tx));
-          const { row, newlyReported } = await this.books.record(r, tx, body, toHex(record.signature), true);
+          const { row, newlyReported, inserted } = await this.books.record(r, tx, body, toHex(record.signature), true);
+          if (inserted && row.payerCard === card.id && row.payerState === 'known') booked.push(row);
           if (tx.payerIntermediary === this.config.id) payers.add(row.payerCard);
           else if (newlyReported) out.claim(tx.payerIntermediary, { body, signature: row.signature });
           break;
@@ -914,7 +920,7 @@ export class IntermediaryService {
           break;
       }
     }
-    for (const payer of payers) await this.books.fundPayer(r, payer, out);
+    for (const payer of payers) await this.books.fundPayer(r, payer, out, payer === card.id && nothingWaited && booked.length > 0 ? booked : undefined);
     if (value.state === STATE.TERMINATED) {
       // The card's last report: what its shadow still holds goes online, and the online wallet pays what surfaces later.
       await this.closeCardBooks(r, (await r.cards.get(card.id))!, 'terminate-refund');

@@ -155,16 +155,18 @@ export class Books {
   /**
    * The payer path for every payment of `cardId` that waits for money, in payer sequence order: debit the card's
    * account and ask the register; or ask the pool; or wait. Also repays pool advances and completes de-funds the card
-   * applied, when the money is there. Called after anything that may have credited the card.
+   * applied, when the money is there. Called after anything that may have credited the card. `waiting`: all the
+   * card's payments that wait, when the caller knows them (those it has just recorded for a card that had none
+   * waiting, `hasWaiting`); otherwise they are read.
    */
-  async fundPayer(r: IntermediaryRepositories, cardId: string, out: Outgoing): Promise<void> {
-    if (!(await r.transactions.hasWaiting(cardId, WAITING_STATES))) return; // the usual case after a credit: nothing waits
+  async fundPayer(r: IntermediaryRepositories, cardId: string, out: Outgoing, waiting?: readonly TransactionRow[]): Promise<void> {
+    if (waiting === undefined && !(await this.hasWaiting(r, cardId))) return; // the usual case after a credit: nothing waits
     const card = await r.cards.get(cardId);
     if (!card) return;
     const account = cardAccount(card);
     // Money credited for payments the card never reported is not spent for it: a decline may still take it back.
     const withheld = account === shadow(card.id) ? await r.transactions.withheld(card.id) : 0;
-    const rows = await r.transactions.byPayer(cardId, WAITING_STATES);
+    const rows = waiting ? [...waiting].sort((a, b) => a.payerSeq - b.payerSeq) : await r.transactions.byPayer(cardId, WAITING_STATES);
     const declined = await r.declines.declinedOf(rows.filter((row) => row.payerState !== 'advanced'));
     // Only this loop's own debits change the account while it runs.
     let available = (await r.ledger.balance(account)) - withheld;
@@ -199,6 +201,11 @@ export class Books {
     for (const order of await r.orders.unfinished(cardId)) {
       if (order.kind === 'DEFUND' && order.state === 'applied') await this.completeDefund(r, card, order.id, order.amount);
     }
+  }
+
+  /** True when the card has a payment waiting for money (or a de-fund it applied waiting for funds). */
+  hasWaiting(r: IntermediaryRepositories, cardId: string): Promise<boolean> {
+    return r.transactions.hasWaiting(cardId, WAITING_STATES);
   }
 
   /** A de-fund the card applied: shadow -> online once, when the shadow holds it (else it waits for funds). */
