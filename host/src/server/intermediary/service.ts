@@ -1058,8 +1058,7 @@ export class IntermediaryService {
         const a = answer as SettleAnswer;
         for (const m of a.movements ?? []) await this.books.applyMovement(r, m, out);
         // Read after the movements (they may change these rows); each result changes only its own row.
-        const rows = await r.transactions.getMany(a.results.map((result) => result.txId));
-        for (const result of a.results) await this.books.applySettleResult(r, result, out, rows.get(result.txId));
+        await this.books.applySettleResults(r, a.results, out);
         break;
       }
       case '/pool/advance': {

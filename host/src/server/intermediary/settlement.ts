@@ -229,7 +229,7 @@ export class Books {
    * It comes from `position` (through the central bank) or, for a payment between two cards of this intermediary,
    * straight from `clearing`.
    */
-  private async creditCard(r: IntermediaryRepositories, cardId: string, amount: number, kind: string, reference: string, out: Outgoing, from = POSITION): Promise<void> {
+  private async creditCard(r: IntermediaryRepositories, cardId: string, amount: number, kind: string, reference: string, out: Outgoing, from = POSITION, mayWait = true): Promise<void> {
     const card = await r.cards.get(cardId);
     if (!card) {
       // A payment to a card this intermediary does not know: it cannot have been signed for one of ours. Keep the
@@ -240,13 +240,29 @@ export class Books {
       return;
     }
     await r.ledger.move({ debit: from, credit: cardAccount(card), amount, kind, reference });
-    await this.fundPayer(r, cardId, out);
+    if (mayWait) await this.fundPayer(r, cardId, out);
   }
 
   // ------------------------------------------------------------------------------------- central bank answers
 
-  /** The register's answer for a transaction this intermediary debited (`debited` -> settled, or refunded). */
-  async applySettleResult(r: IntermediaryRepositories, result: SettleResult, out: Outgoing, known?: TransactionRow): Promise<void> {
+  /**
+   * The register's answers for transactions this intermediary debited, each on its own row (`applySettleResult`).
+   * Which of the recipients here have payments waiting is asked once for all of them: booking these answers makes
+   * no card wait (only a card's own payer path takes from it), so what a card credited below may pay is known now.
+   */
+  async applySettleResults(r: IntermediaryRepositories, results: readonly SettleResult[], out: Outgoing): Promise<void> {
+    const rows = await r.transactions.getMany(results.map((result) => result.txId));
+    const recipientsHere = [...rows.values()].filter((row) => row.payerState === 'debited' && row.recipientIm === this.me).map((row) => row.recipientCard);
+    const waiting = await r.transactions.waitingAmong(recipientsHere, WAITING_STATES);
+    for (const result of results) await this.applySettleResult(r, result, out, rows.get(result.txId), waiting);
+  }
+
+  /**
+   * The register's answer for a transaction this intermediary debited (`debited` -> settled, or refunded).
+   * `waiting`: the cards here that have payments waiting, when the caller asked (a recipient not among them is
+   * credited without its payer path).
+   */
+  async applySettleResult(r: IntermediaryRepositories, result: SettleResult, out: Outgoing, known?: TransactionRow, waiting?: ReadonlySet<string>): Promise<void> {
     const row = known ?? (await r.transactions.get(result.txId));
     if (!row || row.payerState !== 'debited') return; // answered before: nothing twice
     let outcome = result.outcome;
@@ -267,7 +283,7 @@ export class Books {
         await r.transactions.update(row.id, { payerState: 'settled', recipientState: 'credited', updatedAt: this.ctx.now() });
         row.payerState = 'settled';
         row.recipientState = 'credited';
-        await this.creditCard(r, row.recipientCard, row.amount, 'tx-settle', row.id, out, CLEARING);
+        await this.creditCard(r, row.recipientCard, row.amount, 'tx-settle', row.id, out, CLEARING, waiting === undefined || waiting.has(row.recipientCard));
       } else {
         await r.ledger.move({ debit: CLEARING, credit: POSITION, amount: row.amount, kind: 'tx-settle', reference: row.id });
         await this.setPayerState(r, row, 'settled');

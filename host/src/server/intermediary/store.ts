@@ -190,6 +190,8 @@ export interface TransactionsRepository {
   sumByPayer(cardId: string, states: readonly PayerState[], fromSeq?: number): Promise<number>;
   /** True when the card has a payment in one of these payer states, or a de-fund waiting for funds (one cheap query). */
   hasWaiting(cardId: string, states: readonly PayerState[]): Promise<boolean>;
+  /** `hasWaiting` of several cards in one query: those of them that have. */
+  waitingAmong(cardIds: readonly string[], states: readonly PayerState[]): Promise<Set<string>>;
   sumByRecipient(cardId: string, states: readonly RecipientState[]): Promise<number>;
   /** Sum of all transactions in the given payer states (the audit's clearing check). */
   sumAllByPayerState(states: readonly PayerState[]): Promise<number>;
@@ -571,6 +573,20 @@ class SqlTransactions implements TransactionsRepository {
         cardId,
       ) !== undefined
     );
+  }
+  async waitingAmong(cardIds: readonly string[], states: readonly PayerState[]) {
+    const waiting = new Set<string>();
+    for (const part of inLists([...new Set(cardIds)])) {
+      const rows = this.db.all<{ card: string }>(
+        `SELECT DISTINCT payer_card AS card FROM transactions WHERE payer_card IN (${placeholders(part.length)}) AND payer_state IN (${placeholders(states.length)})
+         UNION SELECT card_id AS card FROM orders WHERE card_id IN (${placeholders(part.length)}) AND kind = 'DEFUND' AND state = 'applied'`,
+        ...part,
+        ...states,
+        ...part,
+      );
+      for (const row of rows) waiting.add(row.card);
+    }
+    return waiting;
   }
   async sumByRecipient(cardId: string, states: readonly RecipientState[]) {
     return (
