@@ -5,7 +5,9 @@
 // of each side says nothing about a change of a few per cent. Alternating pairs share the machine's slow and fast
 // moments; the medians and the per-pair ratios are what to read. The other commit is checked out in a temporary git
 // worktree (removed at the end) that borrows this tree's node_modules; it must have bench/settlement.bench.ts with
-// `scenario(totalCards, concurrency)`.
+// `scenario(totalCards, concurrency)`. In flight defaults to 384, about where the network reaches its capacity here
+// (the bench's sweep, docs/NETWORK.md section 8). Each side runs its own bench: compare commits from 478c365 on,
+// whose measure ends before the load drains (before it, the figures at high in flight came out up to 13 % higher).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -22,7 +24,7 @@ interface Run {
 }
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const [ref, pairsArg = '6', inFlightArg = '48'] = process.argv.slice(2);
+const [ref, pairsArg = '6', inFlightArg = '384'] = process.argv.slice(2);
 
 function fail(message: string): never {
   process.stderr.write(`bench:compare: ${message}\n`);
