@@ -258,12 +258,11 @@ export class Books {
   }
 
   /**
-   * The register's answer for a transaction this intermediary debited (`debited` -> settled, or refunded).
-   * `waiting`: the cards here that have payments waiting, when the caller asked (a recipient not among them is
-   * credited without its payer path).
+   * The register's answer for a transaction this intermediary debited (`debited` -> settled, or refunded), on its
+   * row as read. `waiting`: the cards here that have payments waiting (a recipient not among them is credited without
+   * its payer path).
    */
-  async applySettleResult(r: IntermediaryRepositories, result: SettleResult, out: Outgoing, known?: TransactionRow, waiting?: ReadonlySet<string>): Promise<void> {
-    const row = known ?? (await r.transactions.get(result.txId));
+  private async applySettleResult(r: IntermediaryRepositories, result: SettleResult, out: Outgoing, row: TransactionRow | undefined, waiting: ReadonlySet<string>): Promise<void> {
     if (!row || row.payerState !== 'debited') return; // answered before: nothing twice
     let outcome = result.outcome;
     if (outcome === 'already') {
@@ -283,7 +282,7 @@ export class Books {
         await r.transactions.update(row.id, { payerState: 'settled', recipientState: 'credited', updatedAt: this.ctx.now() });
         row.payerState = 'settled';
         row.recipientState = 'credited';
-        await this.creditCard(r, row.recipientCard, row.amount, 'tx-settle', row.id, out, CLEARING, waiting === undefined || waiting.has(row.recipientCard));
+        await this.creditCard(r, row.recipientCard, row.amount, 'tx-settle', row.id, out, CLEARING, waiting.has(row.recipientCard));
       } else {
         await r.ledger.move({ debit: CLEARING, credit: POSITION, amount: row.amount, kind: 'tx-settle', reference: row.id });
         await this.setPayerState(r, row, 'settled');
